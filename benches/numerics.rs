@@ -1,0 +1,3 @@
+//! Benchmarks (filled in with the Monte-Carlo and Lanczos benchmarks).
+
+fn main() {}

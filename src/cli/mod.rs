@@ -1,0 +1,75 @@
+//! Command-line interface: one subcommand per file; each parses, validates, and calls
+//! a library.
+
+mod check;
+mod schedule;
+mod smooth;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// SGD as implicit graduated optimization: executable proof checks and experiments.
+#[derive(Debug, Parser)]
+#[command(name = "igo", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the theory checks (spec C1.1–C9.10) and print a table of verdicts.
+    Check(check::CheckArgs),
+    /// Evaluate the smoothed function f̂_δ(x) = E_u[f(x − δu)] exactly (and by Monte Carlo).
+    Smooth(smooth::SmoothArgs),
+    /// Print the per-stage (η, b, β, δ/δ_prev, parameter updates) table of a schedule.
+    Schedule(schedule::ScheduleArgs),
+}
+
+/// An error of the command line, with its exit status.
+#[derive(Debug)]
+pub enum CliError {
+    /// A flag or value is wrong: exit status 2.
+    Usage(String),
+    /// Something failed while running: exit status 1.
+    Run(anyhow::Error),
+}
+
+impl CliError {
+    /// 2 for usage errors, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Run(_) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Usage(m) => write!(f, "{m}"),
+            CliError::Run(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Run(e)
+    }
+}
+
+/// Shorthand for a usage error.
+pub fn usage(msg: impl Into<String>) -> CliError {
+    CliError::Usage(msg.into())
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Smooth(args) => smooth::run(args),
+        Command::Schedule(args) => schedule::run(args),
+    }
+}

@@ -1,0 +1,1 @@
+//! Proof tests of `theory::lemma_2_1` (see theory/src/lemma_2_1/).

@@ -1,0 +1,1 @@
+//! Proof tests of `theory::momentum` (see theory/src/momentum/).

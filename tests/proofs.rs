@@ -1,0 +1,18 @@
+//! The proof-checking suite: one integration-test binary that runs every check of
+//! `theory` and asserts the predicted verdict of every case, plus property tests of
+//! the numerical building blocks. One file per group of statements, named as in
+//! `theory/src/`.
+
+mod util;
+
+mod definition_2_1;
+mod explicit_go;
+mod lecture_003;
+mod lemma_2_1;
+mod momentum;
+mod numerics_properties;
+mod rastrigin;
+mod registry;
+mod sgd_as_smoothing;
+mod sigma_nice;
+mod stability;

@@ -1,0 +1,1 @@
+//! Proof tests of `theory::rastrigin` (see theory/src/rastrigin/).

@@ -1,0 +1,1 @@
+//! Proof tests of `theory::sigma_nice` (see theory/src/sigma_nice/).

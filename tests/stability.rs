@@ -1,0 +1,1 @@
+//! Proof tests of `theory::stability` (see theory/src/stability/).

@@ -1,0 +1,53 @@
+//! Helpers shared by the proof tests.
+
+use numerics::Seed;
+use theory::{registry, Report};
+
+/// Runs the check `id` with seed 0 and asserts that every case behaved as the check
+/// predicts (statements hold where their hypotheses hold, and are reported as not
+/// holding where they are violated), and that at least one case is refuting.
+#[allow(dead_code)] // used by proof! once the groups land
+pub fn assert_check(id: &str) -> Report {
+    let check = registry::find(id).unwrap_or_else(|e| panic!("{e}"));
+    let report = check
+        .run(Seed(0))
+        .unwrap_or_else(|e| panic!("check {id} could not run: {e}"));
+    let bad: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| !c.as_expected())
+        .map(|c| {
+            format!(
+                "  {} expected {:?}, got {} (measured {:e}, reference {:e}, {}){}",
+                c.name,
+                c.expect,
+                c.verdict,
+                c.measured,
+                c.reference,
+                c.relation.describe(),
+                c.z.map(|z| format!(" z = {z:.2}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "check {id}: cases not as predicted:\n{}",
+        bad.join("\n")
+    );
+    assert!(
+        report.has_refuting_case(),
+        "check {id} has no case with a violated hypothesis"
+    );
+    report
+}
+
+/// One `#[test]` per check: `proof!(test_name, "check_id");`.
+#[macro_export]
+macro_rules! proof {
+    ($name:ident, $id:literal) => {
+        #[test]
+        fn $name() {
+            let _ = $crate::util::assert_check($id);
+        }
+    };
+}

@@ -1,0 +1,9 @@
+//! C9.x — qualitative SGD convergence: noise balls, step-size rules, PL rates, over/under-parameterised least squares (lecture 003; spec §9).
+
+use crate::Check;
+
+/// Every check of this group, in spec order.
+#[must_use]
+pub fn checks() -> Vec<Box<dyn Check>> {
+    vec![]
+}

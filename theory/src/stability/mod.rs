@@ -1,0 +1,9 @@
+//! C8.x — GD and SGD linear stability (Wu et al.), the r(x) identity, SAM (lecture 002; spec §8).
+
+use crate::Check;
+
+/// Every check of this group, in spec order.
+#[must_use]
+pub fn checks() -> Vec<Box<dyn Check>> {
+    vec![]
+}
