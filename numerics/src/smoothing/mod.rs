@@ -1,10 +1,14 @@
 //! Smoothing f̂_δ(x) = E_u[f(x − δu)] (Definition 2.1) for the kernels of spec §1:
 //! [`Kernel::Ball`] (uniform unit ball), [`Kernel::Gaussian`] (N(0, I_d)) and
-//! [`Kernel::GaussianUnit`] (N(0, I_d/d)); and the degree of smoothing δ of SGD and
-//! its momentum variants.
+//! [`Kernel::GaussianUnit`] (N(0, I_d/d)); exact closed forms; and the degree of
+//! smoothing δ of SGD and its momentum variants.
 
 pub mod degree;
 pub mod kernel;
+pub mod quadratic;
+pub mod rastrigin;
 
 pub use degree::{beta_hat, smoothing_degree, NoiseForm};
 pub use kernel::Kernel;
+pub use quadratic::SmoothedQuadratic;
+pub use rastrigin::SmoothedRastrigin;

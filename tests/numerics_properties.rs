@@ -1,1 +1,0 @@
-//! Property tests of the numerical building blocks (numerics/).
