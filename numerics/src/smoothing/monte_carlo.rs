@@ -16,12 +16,20 @@
 //! The inner loops do not allocate for values and zeroth-order gradients (the kernel
 //! draw goes through [`Kernel::sample_into`] into a reused buffer); the first-order
 //! estimator allocates only the gradient that [`Objective::gradient`] returns.
+//!
+//! # Reproducibility and threads
+//! The n samples are cut into blocks of [`MonteCarlo::BLOCK`] samples. Block k draws
+//! from its own ChaCha8 generator, seeded by the k-th `u64` that the caller's
+//! generator yields, and the block statistics are merged in block order (Chan et al.).
+//! The estimate is therefore a function of the caller's generator state alone: it is
+//! bit-for-bit the same for every number of threads ([`MonteCarlo::with_threads`]).
 
 use super::Kernel;
 use crate::objective::Objective;
 use crate::rng::Rng;
 use crate::stats::{z_score, RunningStats};
 use crate::{NumericsError, Result, Vector};
+use rand::{RngCore, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
@@ -115,6 +123,22 @@ impl VectorStats {
         }
     }
 
+    /// Chan et al.'s parallel update, coordinate by coordinate.
+    fn merge(&mut self, other: &VectorStats) {
+        if other.n == 0 {
+            return;
+        }
+        let n = self.n + other.n;
+        let (na, nb) = (self.n as f64, other.n as f64);
+        let w = nb / n as f64;
+        for j in 0..self.mean.len() {
+            let delta = other.mean[j] - self.mean[j];
+            self.mean[j] += delta * w;
+            self.m2[j] += other.m2[j] + delta * delta * na * nb / n as f64;
+        }
+        self.n = n;
+    }
+
     fn finish(self) -> VectorEstimate {
         let n = self.n as f64;
         let std_error = if self.n < 2 {
@@ -161,6 +185,7 @@ pub struct MonteCarlo {
     kernel: Kernel,
     delta: f64,
     samples: usize,
+    threads: usize,
 }
 
 fn check_dim(context: &'static str, expected: usize, x: &Vector) -> Result<()> {
@@ -200,7 +225,66 @@ impl MonteCarlo {
             kernel,
             delta,
             samples,
+            threads: 1,
         })
+    }
+
+    /// Samples per block: the unit of seeding and of parallel work.
+    pub const BLOCK: usize = 4096;
+
+    /// The same estimator run on `threads` threads (at least 1). The estimates do not
+    /// depend on the number of threads (see the module documentation).
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Runs `block(count, rng)` for every block with its own generator and merges the
+    /// results in block order.
+    fn run_blocks<S: Send>(
+        &self,
+        rng: &mut Rng,
+        block: impl Fn(usize, &mut Rng) -> S + Sync,
+        merge: impl Fn(&mut S, &S),
+    ) -> Option<S> {
+        let n_blocks = self.samples.div_ceil(Self::BLOCK);
+        let seeds: Vec<u64> = (0..n_blocks).map(|_| rng.next_u64()).collect();
+        let count = |k: usize| Self::BLOCK.min(self.samples - k * Self::BLOCK);
+        let run = |k: usize| block(count(k), &mut Rng::seed_from_u64(seeds[k]));
+        let threads = self.threads.min(n_blocks).max(1);
+        let results: Vec<S> = if threads == 1 {
+            (0..n_blocks).map(run).collect()
+        } else {
+            let mut slots: Vec<Option<S>> = (0..n_blocks).map(|_| None).collect();
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let run = &run;
+                        scope.spawn(move || {
+                            (t..n_blocks)
+                                .step_by(threads)
+                                .map(|k| (k, run(k)))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    // A panicking objective propagates its panic to the caller.
+                    let done = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                    for (k, r) in done {
+                        slots[k] = Some(r);
+                    }
+                }
+            });
+            slots.into_iter().flatten().collect()
+        };
+        let mut iter = results.into_iter();
+        let mut total = iter.next()?;
+        for r in iter {
+            merge(&mut total, &r);
+        }
+        Some(total)
     }
 
     /// The kernel.
@@ -225,7 +309,7 @@ impl MonteCarlo {
     ///
     /// # Errors
     /// [`NumericsError::DimensionMismatch`] if `x` does not have length `f.dim()`.
-    pub fn value<O: Objective + ?Sized>(
+    pub fn value<O: Objective + Sync + ?Sized>(
         &self,
         f: &O,
         x: &Vector,
@@ -233,14 +317,20 @@ impl MonteCarlo {
     ) -> Result<Estimate> {
         let d = f.dim();
         check_dim("Monte-Carlo smoothing: point", d, x)?;
-        let mut u = Vector::zeros(d);
-        let mut point = Vector::zeros(d);
-        let mut stats = RunningStats::new();
-        for _ in 0..self.samples {
-            self.kernel.sample_into(&mut u, rng);
-            shifted(&mut point, x, -self.delta, &u);
-            stats.push(f.value(&point));
-        }
+        let block = |count: usize, rng: &mut Rng| {
+            let mut u = Vector::zeros(d);
+            let mut point = Vector::zeros(d);
+            let mut stats = RunningStats::new();
+            for _ in 0..count {
+                self.kernel.sample_into(&mut u, rng);
+                shifted(&mut point, x, -self.delta, &u);
+                stats.push(f.value(&point));
+            }
+            stats
+        };
+        let stats = self
+            .run_blocks(rng, block, RunningStats::merge)
+            .unwrap_or_default();
         Ok(stats.into())
     }
 
@@ -248,7 +338,7 @@ impl MonteCarlo {
     ///
     /// # Errors
     /// [`NumericsError::DimensionMismatch`] if `x` does not have length `f.dim()`.
-    pub fn gradient<O: Objective + ?Sized>(
+    pub fn gradient<O: Objective + Sync + ?Sized>(
         &self,
         f: &O,
         x: &Vector,
@@ -256,14 +346,20 @@ impl MonteCarlo {
     ) -> Result<VectorEstimate> {
         let d = f.dim();
         check_dim("Monte-Carlo smoothed gradient: point", d, x)?;
-        let mut u = Vector::zeros(d);
-        let mut point = Vector::zeros(d);
-        let mut stats = VectorStats::new(d);
-        for _ in 0..self.samples {
-            self.kernel.sample_into(&mut u, rng);
-            shifted(&mut point, x, -self.delta, &u);
-            stats.push_scaled(1.0, &f.gradient(&point));
-        }
+        let block = |count: usize, rng: &mut Rng| {
+            let mut u = Vector::zeros(d);
+            let mut point = Vector::zeros(d);
+            let mut stats = VectorStats::new(d);
+            for _ in 0..count {
+                self.kernel.sample_into(&mut u, rng);
+                shifted(&mut point, x, -self.delta, &u);
+                stats.push_scaled(1.0, &f.gradient(&point));
+            }
+            stats
+        };
+        let stats = self
+            .run_blocks(rng, block, VectorStats::merge)
+            .unwrap_or_else(|| VectorStats::new(d));
         Ok(stats.finish())
     }
 
@@ -273,7 +369,7 @@ impl MonteCarlo {
     ///
     /// # Errors
     /// δ = 0; dimension mismatch.
-    pub fn zeroth_order_gradient<O: Objective + ?Sized>(
+    pub fn zeroth_order_gradient<O: Objective + Sync + ?Sized>(
         &self,
         f: &O,
         x: &Vector,
@@ -295,7 +391,7 @@ impl MonteCarlo {
     ///
     /// # Errors
     /// δ = 0; dimension mismatch.
-    pub fn sphere_gradient<O: Objective + ?Sized>(
+    pub fn sphere_gradient<O: Objective + Sync + ?Sized>(
         &self,
         f: &O,
         x: &Vector,
@@ -306,15 +402,22 @@ impl MonteCarlo {
         check_dim("sphere-sampling gradient: point", d, x)?;
         self.positive_delta()?;
         let scale = d as f64 / self.delta;
-        self.zeroth_order(f, x, difference, scale, rng, |v, rng| {
-            for vj in v.iter_mut() {
-                *vj = StandardNormal.sample(rng);
-            }
-            let norm = v.norm();
-            if norm > 0.0 {
-                *v /= norm;
-            }
-        })
+        self.zeroth_order(
+            f,
+            x,
+            difference,
+            scale,
+            rng,
+            |v: &mut Vector, rng: &mut Rng| {
+                for vj in v.iter_mut() {
+                    *vj = StandardNormal.sample(rng);
+                }
+                let norm = v.norm();
+                if norm > 0.0 {
+                    *v /= norm;
+                }
+            },
+        )
     }
 
     /// Gaussian score: for u ~ N(0, s·I), ∇f̂_δ(x) = E[f(x + δu)·u]/(δs); GISO (s = 1)
@@ -324,7 +427,7 @@ impl MonteCarlo {
     /// # Errors
     /// [`NumericsError::Other`] if the kernel is BALL (the score of the uniform ball is
     /// not u; use [`MonteCarlo::sphere_gradient`]); δ = 0; dimension mismatch.
-    pub fn gaussian_score_gradient<O: Objective + ?Sized>(
+    pub fn gaussian_score_gradient<O: Objective + Sync + ?Sized>(
         &self,
         f: &O,
         x: &Vector,
@@ -342,9 +445,16 @@ impl MonteCarlo {
         self.positive_delta()?;
         let scale = 1.0 / (self.delta * self.kernel.coordinate_variance(d));
         let kernel = self.kernel;
-        self.zeroth_order(f, x, difference, scale, rng, |u, rng| {
-            kernel.sample_into(u, rng);
-        })
+        self.zeroth_order(
+            f,
+            x,
+            difference,
+            scale,
+            rng,
+            |u: &mut Vector, rng: &mut Rng| {
+                kernel.sample_into(u, rng);
+            },
+        )
     }
 
     fn positive_delta(&self) -> Result<()> {
@@ -361,32 +471,38 @@ impl MonteCarlo {
 
     /// Shared loop: observation = scale·f(x + δv)·v (one-sided) or
     /// scale·(f(x + δv) − f(x − δv))/2·v (central), v from `draw`.
-    fn zeroth_order<O: Objective + ?Sized>(
+    fn zeroth_order<O: Objective + Sync + ?Sized>(
         &self,
         f: &O,
         x: &Vector,
         difference: Difference,
         scale: f64,
         rng: &mut Rng,
-        mut draw: impl FnMut(&mut Vector, &mut Rng),
+        draw: impl Fn(&mut Vector, &mut Rng) + Sync,
     ) -> Result<VectorEstimate> {
         let d = x.len();
-        let mut v = Vector::zeros(d);
-        let mut point = Vector::zeros(d);
-        let mut stats = VectorStats::new(d);
-        for _ in 0..self.samples {
-            draw(&mut v, rng);
-            shifted(&mut point, x, self.delta, &v);
-            let fp = f.value(&point);
-            let weight = match difference {
-                Difference::OneSided => fp,
-                Difference::Central => {
-                    shifted(&mut point, x, -self.delta, &v);
-                    0.5 * (fp - f.value(&point))
-                }
-            };
-            stats.push_scaled(scale * weight, &v);
-        }
+        let block = |count: usize, rng: &mut Rng| {
+            let mut v = Vector::zeros(d);
+            let mut point = Vector::zeros(d);
+            let mut stats = VectorStats::new(d);
+            for _ in 0..count {
+                draw(&mut v, rng);
+                shifted(&mut point, x, self.delta, &v);
+                let fp = f.value(&point);
+                let weight = match difference {
+                    Difference::OneSided => fp,
+                    Difference::Central => {
+                        shifted(&mut point, x, -self.delta, &v);
+                        0.5 * (fp - f.value(&point))
+                    }
+                };
+                stats.push_scaled(scale * weight, &v);
+            }
+            stats
+        };
+        let stats = self
+            .run_blocks(rng, block, VectorStats::merge)
+            .unwrap_or_else(|| VectorStats::new(d));
         Ok(stats.finish())
     }
 }
@@ -440,6 +556,21 @@ mod tests {
         let a = mc.value(&f, &x, &mut Seed(5).stream("mc")).unwrap();
         let b = mc.value(&f, &x, &mut Seed(5).stream("mc")).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn estimates_do_not_depend_on_the_number_of_threads() {
+        let f = Rastrigin::new(3).unwrap();
+        let x = Vector::from_element(3, -0.4);
+        let mc = MonteCarlo::new(Kernel::Gaussian, 0.6, 3 * MonteCarlo::BLOCK + 17).unwrap();
+        let one = mc.value(&f, &x, &mut Seed(8).stream("t")).unwrap();
+        let g1 = mc.gradient(&f, &x, &mut Seed(8).stream("t")).unwrap();
+        for threads in [2, 3, 7] {
+            let mt = mc.with_threads(threads);
+            assert_eq!(one, mt.value(&f, &x, &mut Seed(8).stream("t")).unwrap());
+            assert_eq!(g1, mt.gradient(&f, &x, &mut Seed(8).stream("t")).unwrap());
+        }
+        assert_eq!(one.samples, 3 * MonteCarlo::BLOCK as u64 + 17);
     }
 
     #[test]
