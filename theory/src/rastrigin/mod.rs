@@ -2,8 +2,18 @@
 
 use crate::Check;
 
+pub mod rastrigin_centering;
+pub mod rastrigin_hessian;
+pub mod rastrigin_minimiser;
+pub mod rastrigin_strong_convexity;
+
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![]
+    vec![
+        Box::new(rastrigin_hessian::RastriginHessian),
+        Box::new(rastrigin_minimiser::RastriginMinimiser),
+        Box::new(rastrigin_strong_convexity::RastriginStrongConvexity),
+        Box::new(rastrigin_centering::RastriginCentering),
+    ]
 }
