@@ -18,10 +18,14 @@ mod common;
 mod testing;
 
 pub mod gd;
+pub mod nshb;
 pub mod sam;
 pub mod sgd;
+pub mod shb;
 
-pub use common::{Clock, State};
+pub use common::{Clock, MomentumReset, State};
 pub use gd::Gd;
+pub use nshb::Nshb;
 pub use sam::{Sam, StochasticSam};
 pub use sgd::Sgd;
+pub use shb::Shb;
