@@ -8,6 +8,7 @@
 mod argmin_adapter;
 mod sampler;
 
+pub mod go_suite;
 pub mod least_squares;
 pub mod logistic;
 pub mod quadratic;
