@@ -17,14 +17,19 @@ mod common;
 #[cfg(test)]
 mod testing;
 
+pub mod delta_schedule;
+pub mod exact_smoothing;
 pub mod gd;
+pub mod graduated_explicit;
 pub mod nshb;
 pub mod sam;
 pub mod sgd;
 pub mod shb;
 
 pub use common::{Clock, MomentumReset, State};
+pub use exact_smoothing::ExactSmoothing;
 pub use gd::Gd;
+pub use graduated_explicit::{ExplicitGraduated, StageRecord};
 pub use nshb::Nshb;
 pub use sam::{Sam, StochasticSam};
 pub use sgd::Sgd;
