@@ -9,12 +9,14 @@ mod argmin_adapter;
 mod sampler;
 
 pub mod go_suite;
+pub mod l1_norm;
 pub mod least_squares;
 pub mod logistic;
 pub mod quadratic;
 pub mod rastrigin;
 
 pub use argmin_adapter::AsArgmin;
+pub use l1_norm::{L1Norm, SmoothedL1Norm};
 pub use least_squares::LeastSquares;
 pub use logistic::LogisticRegression;
 pub use quadratic::Quadratic;
