@@ -8,20 +8,26 @@
 mod argmin_adapter;
 mod sampler;
 
+pub mod classification_2d;
 pub mod go_suite;
 pub mod l1_norm;
 pub mod least_squares;
 pub mod logistic;
+pub mod mlp;
 pub mod quadratic;
 pub mod rastrigin;
+pub mod tilted_rastrigin;
 
 pub use argmin_adapter::AsArgmin;
 pub use l1_norm::{L1Norm, SmoothedL1Norm};
+pub use classification_2d::Classification2d;
 pub use least_squares::LeastSquares;
 pub use logistic::LogisticRegression;
+pub use mlp::{Activation, LayerLayout, Mlp, MlpLoss, MlpWorkspace};
 pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;
 pub use sampler::{BatchSampler, Sampling};
+pub use tilted_rastrigin::TiltedRastrigin;
 
 use crate::{Matrix, Vector};
 
