@@ -10,15 +10,21 @@ mod sampler;
 
 pub mod least_squares;
 pub mod logistic;
+pub mod pl_example;
 pub mod quadratic;
 pub mod rastrigin;
+pub mod three_point;
+pub mod two_cycle;
 
 pub use argmin_adapter::AsArgmin;
 pub use least_squares::LeastSquares;
 pub use logistic::LogisticRegression;
+pub use pl_example::PlExample;
 pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;
 pub use sampler::{BatchSampler, Sampling};
+pub use three_point::ThreePoint;
+pub use two_cycle::TwoCycle;
 
 use crate::{Matrix, Vector};
 
