@@ -2,8 +2,14 @@
 
 use crate::Check;
 
+pub mod noise_ball_three_point;
+pub mod noise_ball_two_cycle;
+
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![]
+    vec![
+        Box::new(noise_ball_three_point::NoiseBallThreePoint),
+        Box::new(noise_ball_two_cycle::NoiseBallTwoCycle),
+    ]
 }
