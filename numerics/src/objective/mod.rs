@@ -14,9 +14,12 @@ pub mod l1_norm;
 pub mod least_squares;
 pub mod logistic;
 pub mod mlp;
+pub mod pl_example;
 pub mod quadratic;
 pub mod rastrigin;
+pub mod three_point;
 pub mod tilted_rastrigin;
+pub mod two_cycle;
 
 pub use argmin_adapter::AsArgmin;
 pub use l1_norm::{L1Norm, SmoothedL1Norm};
@@ -28,6 +31,12 @@ pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;
 pub use sampler::{BatchSampler, Sampling};
 pub use tilted_rastrigin::TiltedRastrigin;
+pub use pl_example::PlExample;
+pub use quadratic::Quadratic;
+pub use rastrigin::Rastrigin;
+pub use sampler::{BatchSampler, Sampling};
+pub use three_point::ThreePoint;
+pub use two_cycle::TwoCycle;
 
 use crate::{Matrix, Vector};
 
