@@ -2,8 +2,10 @@
 
 use crate::Check;
 
+pub mod centering_path_logistic;
+
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![]
+    vec![Box::new(centering_path_logistic::CenteringPathLogistic)]
 }
