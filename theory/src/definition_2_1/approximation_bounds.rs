@@ -2,7 +2,7 @@
 //!
 //! * f L_f-Lipschitz: |f̂_δ(x) − f(x)| ≤ E|f(x − δu) − f(x)| ≤ L_f·δ·E‖u‖;
 //! * f L_g-smooth: |f̂_δ(x) − f(x)| ≤ (L_g/2)·δ²·E‖u‖² (Taylor, the linear term
-//!   averages out because E[u] = 0).
+//!   averages out because E\[u\] = 0).
 //!
 //! Hazan et al. state the first bound as ≤ δL_f, which is right for BALL
 //! (E‖u‖ = d/(d + 1) ≤ 1) but not for the Gaussian kernels, where E‖u‖ ≈ √d (GISO).

@@ -1,6 +1,6 @@
 //! C1.1 — smoothing a quadratic only shifts it (spec §1.2a).
 //!
-//! For f(x) = ½xᵀAx + cᵀx + e with A symmetric and any kernel with E[uuᵀ] = s·I:
+//! For f(x) = ½xᵀAx + cᵀx + e with A symmetric and any kernel with E\[uuᵀ\] = s·I:
 //!
 //! f̂_δ(x) = E[f(x − δu)] = f(x) + ½δ²·s·tr(A),  ∇f̂_δ(x) = E[∇f(x − δu)] = ∇f(x),
 //!

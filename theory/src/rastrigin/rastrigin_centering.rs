@@ -1,6 +1,6 @@
 //! C5.4 — the centering condition for smoothed Rastrigin (spec §4.1, §4.2, §5.2).
 //!
-//! σ_m-nice condition (i) (Sato & Iiduka, Definition 4.1, [MEM]):
+//! σ_m-nice condition (i) (Sato & Iiduka, Definition 4.1, \[MEM\]):
 //! ‖x*_{δ_m} − x*_{δ_{m+1}}‖ ≤ δ_m − δ_{m+1}; Hazan et al.'s version:
 //! some x*_{δ/2} has ‖x*_δ − x*_{δ/2}‖ ≤ δ/2.
 //!

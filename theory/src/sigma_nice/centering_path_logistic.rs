@@ -1,7 +1,7 @@
 //! C4.4 — the centering property along the minimiser path of smoothed L2 logistic
 //! regression (spec §4.1, §4.2, §4.4).
 //!
-//! Condition (i) of σ_m-nice (Sato & Iiduka, Definition 4.1 [MEM]):
+//! Condition (i) of σ_m-nice (Sato & Iiduka, Definition 4.1 \[MEM\]):
 //! ‖x*_{δ_m} − x*_{δ_{m+1}}‖ ≤ δ_m − δ_{m+1} for the stages of the schedule; holding for
 //! every pair of degrees on a path is L_c := max ‖x*_δ − x*_{δ'}‖/|δ − δ'| ≤ 1 (and then
 //! Hazan's ‖x*_δ − x*_{δ/2}‖ ≤ δ/2 holds too). The paper's seed says cross-entropy
