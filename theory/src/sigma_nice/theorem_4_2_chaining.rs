@@ -1,7 +1,7 @@
 //! C4.2 — the chaining condition of the surrogate Theorem 4.2 for the polynomial δ
 //! schedule: min_m γ_m = 2^{−p} ≥ (1 + ρ)/(1 + r).
 //!
-//! Statement (spec §4.3 item 2, §6.2; [DER]): if stage m ends within ρ·δ_m of x*_{δ_m}
+//! Statement (spec §4.3 item 2, §6.2; derived for the spec, tag DER): if stage m ends within ρ·δ_m of x*_{δ_m}
 //! and the centering property holds, the next start is within (ρ + 1 − γ_m)δ_m of
 //! x*_{δ_{m+1}}, inside the radius-r·δ_{m+1} strong-convexity ball iff
 //! γ_m ≥ (1 + ρ)/(1 + r) (= 5/16 for Hazan's ρ = ¼, r = 3). For
