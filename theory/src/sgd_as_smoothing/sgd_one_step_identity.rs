@@ -83,13 +83,15 @@ impl Check for SgdOneStepIdentity {
             let coordinate_var: Vec<String> = (0..d)
                 .map(|j| format!("{:.2}", a.column(j).norm_squared() / N as f64))
                 .collect();
-            report.finding(format!(
+            if d > 1 {
+                report.finding(format!(
                 "d={d}: C² = (1/N)Σ‖aᵢ‖² = {c2:.2}; per-coordinate variances of the tilts [{}] \
                  vs C²/d = {:.2} assumed by the isotropic kernels (sampling anisotropy of N = {N} \
                  Gaussian draws)",
                 coordinate_var.join(", "),
                 c2 / d as f64
             ));
+            }
             for (xi, x) in points(d).iter().enumerate() {
                 let y = x - f.gradient(x) * ETA;
                 for &b in &BATCH_SIZES {
