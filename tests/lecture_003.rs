@@ -5,3 +5,4 @@ use crate::proof;
 
 proof!(noise_ball_three_point, "noise_ball_three_point");
 proof!(noise_ball_two_cycle, "noise_ball_two_cycle");
+proof!(step_size_sums, "step_size_sums");

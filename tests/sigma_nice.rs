@@ -2,6 +2,7 @@
 
 use crate::proof;
 
+proof!(theorem_4_2_chaining, "theorem_4_2_chaining");
 proof!(
     centering_path_logistic_fails_under_giso_only,
     "centering_path_logistic"

@@ -142,7 +142,7 @@ impl Mlp {
         inputs: Matrix,
         targets: Matrix,
     ) -> Result<Self> {
-        if widths.len() < 2 || widths.iter().any(|&w| w == 0) {
+        if widths.len() < 2 || widths.contains(&0) {
             return Err(NumericsError::Other(format!(
                 "mlp: need at least an input and an output width, all positive (got {widths:?})"
             )));

@@ -3,9 +3,13 @@
 use crate::Check;
 
 pub mod centering_path_logistic;
+pub mod theorem_4_2_chaining;
 
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![Box::new(centering_path_logistic::CenteringPathLogistic)]
+    vec![
+        Box::new(theorem_4_2_chaining::Theorem42Chaining),
+        Box::new(centering_path_logistic::CenteringPathLogistic),
+    ]
 }
