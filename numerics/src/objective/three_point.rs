@@ -50,7 +50,11 @@ impl ThreePoint {
                 got: bad.len(),
             });
         }
-        if centres.iter().flat_map(|c| c.iter()).any(|v| !v.is_finite()) {
+        if centres
+            .iter()
+            .flat_map(|c| c.iter())
+            .any(|v| !v.is_finite())
+        {
             return Err(NumericsError::NonFinite("three-point centres"));
         }
         let mut mean = Vector::zeros(d);

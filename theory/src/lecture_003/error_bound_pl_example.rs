@@ -118,8 +118,9 @@ impl Check for ErrorBoundPlExample {
             }
         }
         // (ii) stationary point of g in the cell around the grid minimum.
-        let root = bisect(&f, grid_arg - SPACING, grid_arg + SPACING)
-            .ok_or_else(|| crate::TheoryError::Other("no sign change of g' near the grid minimum".into()))?;
+        let root = bisect(&f, grid_arg - SPACING, grid_arg + SPACING).ok_or_else(|| {
+            crate::TheoryError::Other("no sign change of g' near the grid minimum".into())
+        })?;
         let mu_star = g(&f, root);
         report.push(
             Case::new(
@@ -187,7 +188,9 @@ impl Check for ErrorBoundPlExample {
                 let bound = 1.0 - gamma * mu * (1.0 - beta * gamma / 2.0);
                 report.push(
                     Case::new(
-                        format!("γ = {gamma}, μ_EB = {label}: max per-step ratio ≤ 1 − γμ_EB(1 − 4γ)"),
+                        format!(
+                            "γ = {gamma}, μ_EB = {label}: max per-step ratio ≤ 1 − γμ_EB(1 − 4γ)"
+                        ),
                         Expect::Holds,
                         worst,
                         Relation::LE,

@@ -5,7 +5,10 @@ use crate::Check;
 pub mod error_bound_pl_example;
 pub mod error_bound_quadratic_rate;
 pub mod noise_ball_three_point;
+
+mod least_squares_support;
 pub mod noise_ball_two_cycle;
+pub mod over_parameterised_linear_rate;
 
 /// Every check of this group, in spec order.
 #[must_use]
@@ -15,5 +18,6 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(noise_ball_two_cycle::NoiseBallTwoCycle),
         Box::new(error_bound_quadratic_rate::ErrorBoundQuadraticRate),
         Box::new(error_bound_pl_example::ErrorBoundPlExample),
+        Box::new(over_parameterised_linear_rate::OverParameterisedLinearRate),
     ]
 }

@@ -47,11 +47,7 @@ fn burn_in(gamma: f64) -> usize {
 }
 
 /// Time-averaged ‖x_k − x̄‖² per run, collected over runs (x₀ = x̄).
-fn stationary_second_moment(
-    f: &ThreePoint,
-    gamma: f64,
-    rng: &mut impl Rng,
-) -> RunningStats {
+fn stationary_second_moment(f: &ThreePoint, gamma: f64, rng: &mut impl Rng) -> RunningStats {
     let centre = f.minimiser().clone();
     let mut over_runs = RunningStats::new();
     for _ in 0..RUNS {
