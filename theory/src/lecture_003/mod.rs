@@ -4,6 +4,7 @@ use crate::Check;
 
 pub mod error_bound_pl_example;
 pub mod error_bound_quadratic_rate;
+pub mod individual_gradients_at_limit;
 pub mod noise_ball_three_point;
 
 mod least_squares_support;
@@ -19,5 +20,6 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(error_bound_quadratic_rate::ErrorBoundQuadraticRate),
         Box::new(error_bound_pl_example::ErrorBoundPlExample),
         Box::new(over_parameterised_linear_rate::OverParameterisedLinearRate),
+        Box::new(individual_gradients_at_limit::IndividualGradientsAtLimit),
     ]
 }
