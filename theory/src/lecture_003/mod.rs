@@ -10,6 +10,7 @@ pub mod noise_ball_three_point;
 mod least_squares_support;
 pub mod noise_ball_two_cycle;
 pub mod over_parameterised_linear_rate;
+pub mod under_parameterised_noise_floor;
 
 /// Every check of this group, in spec order.
 #[must_use]
@@ -19,6 +20,7 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(noise_ball_two_cycle::NoiseBallTwoCycle),
         Box::new(error_bound_quadratic_rate::ErrorBoundQuadraticRate),
         Box::new(error_bound_pl_example::ErrorBoundPlExample),
+        Box::new(under_parameterised_noise_floor::UnderParameterisedNoiseFloor),
         Box::new(over_parameterised_linear_rate::OverParameterisedLinearRate),
         Box::new(individual_gradients_at_limit::IndividualGradientsAtLimit),
     ]
