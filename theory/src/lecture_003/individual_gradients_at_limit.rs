@@ -38,7 +38,9 @@ const UNDER_STEPS: usize = 100_000;
 
 /// ‖∇fᵢ(x)‖ for every i.
 fn gradient_norms(ls: &LeastSquares, x: &Vector) -> Vec<f64> {
-    (0..ls.n()).map(|i| ls.sample_gradient(i, x).norm()).collect()
+    (0..ls.n())
+        .map(|i| ls.sample_gradient(i, x).norm())
+        .collect()
 }
 
 fn mean(v: &[f64]) -> f64 {

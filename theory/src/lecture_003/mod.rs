@@ -9,6 +9,7 @@ pub mod noise_ball_three_point;
 
 mod least_squares_support;
 pub mod noise_ball_two_cycle;
+pub mod noise_floor_linear_in_step;
 pub mod over_parameterised_linear_rate;
 pub mod under_parameterised_noise_floor;
 
@@ -16,6 +17,7 @@ pub mod under_parameterised_noise_floor;
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
     vec![
+        Box::new(noise_floor_linear_in_step::NoiseFloorLinearInStep),
         Box::new(noise_ball_three_point::NoiseBallThreePoint),
         Box::new(noise_ball_two_cycle::NoiseBallTwoCycle),
         Box::new(error_bound_quadratic_rate::ErrorBoundQuadraticRate),
