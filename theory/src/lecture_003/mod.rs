@@ -4,6 +4,7 @@ use crate::Check;
 
 pub mod error_bound_pl_example;
 pub mod error_bound_quadratic_rate;
+pub mod gradient_agreement;
 pub mod individual_gradients_at_limit;
 pub mod noise_ball_three_point;
 
@@ -20,6 +21,7 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(noise_floor_linear_in_step::NoiseFloorLinearInStep),
         Box::new(noise_ball_three_point::NoiseBallThreePoint),
         Box::new(noise_ball_two_cycle::NoiseBallTwoCycle),
+        Box::new(gradient_agreement::GradientAgreement),
         Box::new(error_bound_quadratic_rate::ErrorBoundQuadraticRate),
         Box::new(error_bound_pl_example::ErrorBoundPlExample),
         Box::new(under_parameterised_noise_floor::UnderParameterisedNoiseFloor),
