@@ -347,3 +347,115 @@ pub(crate) fn top_eigenvalue(
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use numerics::spectrum::{Lanczos, MeanSquareStability};
+    use numerics::Seed;
+
+    /// E_i[(I − γaᵢaᵢᵀ)P(I − γaᵢaᵢᵀ)] summed explicitly.
+    fn explicit_map(a: &Matrix, gamma: f64, p: &Matrix) -> Matrix {
+        let d = a.ncols();
+        let mut t = Matrix::zeros(d, d);
+        for row in a.row_iter() {
+            let ai = row.transpose();
+            let b = Matrix::identity(d, d) - &ai * ai.transpose() * gamma;
+            t += &b * p * &b;
+        }
+        t / a.nrows() as f64
+    }
+
+    #[test]
+    fn rank_one_mean_square_map_matches_the_explicit_sum() {
+        let ls = LeastSquares::gaussian(9, 4, &mut Seed(1).stream("data")).unwrap();
+        let up = UnderParameterised::new(ls).unwrap();
+        let g = Matrix::from_fn(4, 4, |i, j| ((i * 7 + j * 3) % 5) as f64 - 2.0);
+        let p = &g * g.transpose();
+        let fast = up.mean_square_map(0.07, &p);
+        let slow = explicit_map(up.ls.a(), 0.07, &p);
+        assert!((fast - &slow).norm() < 1e-12 * slow.norm());
+    }
+
+    #[test]
+    fn stationary_covariance_solves_the_fixed_point_equation() {
+        let ls = LeastSquares::gaussian(30, 5, &mut Seed(2).stream("data")).unwrap();
+        let up = UnderParameterised::new(ls).unwrap();
+        let gamma = 0.02;
+        let p = up.stationary_covariance(gamma).unwrap().covariance;
+        let rhs = explicit_map(up.ls.a(), gamma, &p) + up.noise_matrix() * (gamma * gamma);
+        assert!((&p - rhs).norm() < 1e-11 * p.norm());
+        // Normal equations at x*: Aᵀr = 0.
+        assert!((up.ls.a().transpose() * &up.residuals).norm() < 1e-10);
+    }
+
+    #[test]
+    fn minimum_norm_interpolant_interpolates_and_lies_in_the_row_space() {
+        let ls = LeastSquares::gaussian(6, 15, &mut Seed(3).stream("data")).unwrap();
+        let op = OverParameterised::new(ls).unwrap();
+        assert!((op.ls.a() * &op.x_dagger - op.ls.y()).norm() < 1e-10);
+        let projected = &op.basis * (op.basis.transpose() * &op.x_dagger);
+        assert!((projected - &op.x_dagger).norm() < 1e-12);
+        // Row-space coordinates reproduce the rows: aᵢ = (QU)âᵢ.
+        let rows = &op.basis * &op.coords;
+        assert!((rows - op.ls.a().transpose()).norm() < 1e-10);
+    }
+
+    /// ρ(T|row) from this module's Lanczos equals the library's mean-square stability
+    /// operator restricted to range(H) (spectrum::MeanSquareStability, an independent
+    /// implementation with dense per-sample Hessians) and its Lanczos on vec(P).
+    #[test]
+    fn top_eigenvalue_matches_the_library_mean_square_operator() {
+        let ls = LeastSquares::gaussian(8, 20, &mut Seed(4).stream("data")).unwrap();
+        let op = OverParameterised::new(ls).unwrap();
+        let max_norm2 = op
+            .coords
+            .column_iter()
+            .map(|c| c.norm_squared())
+            .fold(0.0, f64::max);
+        for c in [0.5, 1.5, 3.0] {
+            let gamma = c / max_norm2;
+            let n = op.n();
+            let start = Matrix::identity(n, n);
+            let ours = top_eigenvalue(&start, 200, |p| op.mean_square_map(gamma, p)).unwrap();
+            // Per-sample Hessians of the mean objective: Hᵢ = aᵢaᵢᵀ, batch size 1.
+            let hessians: Vec<Matrix> = op.ls.a().row_iter().map(|r| r.transpose() * r).collect();
+            let library = MeanSquareStability::new(hessians, 1, gamma)
+                .unwrap()
+                .restricted_to_range(1e-10)
+                .unwrap()
+                .spectral_radius()
+                .unwrap();
+            assert!(
+                (ours.value - library).abs() < 1e-9,
+                "c = {c}: {} vs {library}",
+                ours.value
+            );
+            let lanczos = Lanczos::new()
+                .largest(
+                    &library_operator(&op, gamma),
+                    1,
+                    &mut Seed(5).stream("lanczos"),
+                )
+                .unwrap();
+            assert!((lanczos.pairs()[0].value - ours.value).abs() < 1e-9);
+            // Wu's bound.
+            let wu = nalgebra::SymmetricEigen::new(op.wu_matrix(gamma))
+                .eigenvalues
+                .max();
+            assert!(wu >= ours.value - 1e-12);
+        }
+    }
+
+    fn library_operator(
+        op: &OverParameterised,
+        gamma: f64,
+    ) -> numerics::spectrum::FnOperator<impl Fn(&Vector) -> Vector + '_> {
+        let n = op.n();
+        numerics::spectrum::FnOperator::new(n * n, move |v: &Vector| {
+            let p = Matrix::from_column_slice(n, n, v.as_slice());
+            let t = op.mean_square_map(gamma, &((&p + p.transpose()) * 0.5));
+            Vector::from_column_slice(t.as_slice())
+        })
+    }
+}

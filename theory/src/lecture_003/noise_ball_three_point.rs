@@ -189,12 +189,12 @@ impl Check for NoiseBallThreePoint {
         );
         let mut x = Vector::from_vec(vec![3.0, 2.0]);
         let e0 = (&x - &c).norm_squared();
-        let k_steps = 30;
+        let k_steps: i32 = 30;
         for _ in 0..k_steps {
             sgd_step(&g, &mut x, gamma, &mut rng);
         }
         // Every step contracts x − c by (1 − γ), so ‖x_K − c‖² = (1 − γ)^{2K}‖x₀ − c‖².
-        let reference = (1.0 - gamma).powi(2 * k_steps as i32) * e0;
+        let reference = (1.0 - gamma).powi(2 * k_steps) * e0;
         report.push(
             Case::new(
                 "equal centres: constant-step SGD converges to x̄ = c",
