@@ -10,9 +10,12 @@
 //! with a PSD eigenvector V, E‖e_k‖² ~ cρ^k, and ρ ≤ ‖T(I)‖ = λ_max(T(I)) (Wu et al.).
 //!
 //! Computation (row-space coordinates z = (QU)ᵀe, see `least_squares_support`):
-//! * ρ and V by Lanczos on 200×200 symmetric matrices (full reorthogonalisation, stop
-//!   at residual ≤ 1e−10·ρ; steps reported). Plain power iteration is not used: T's top
-//!   eigenvalues are only γ(λ₂ − λ₁)(H̃) ~ 1e−5 apart, so it would need ~1e6 sweeps.
+//! * ρ and V by Lanczos on 200×200 symmetric matrices (full reorthogonalisation, start
+//!   I/200 plus the projector on H̃'s λ_min eigenvector, stop at residual ≤ 1e−10·ρ;
+//!   steps reported). Plain power iteration is not used: T's top eigenvalues are only
+//!   γ(λ₂ − λ₁)(H̃) ~ 1e−5 apart, so it would need ~1e6 sweeps. (The library's
+//!   `spectrum::Lanczos` on vec(P) gives the same ρ — unit test in
+//!   `least_squares_support` — but needs ~1.5× the steps from its random start.)
 //! * Rate: chains started with E[e₀e₀ᵀ] = V and ‖e₀‖² = tr V (e₀ = ±√(tr V)·wⱼ, wⱼ
 //!   an eigenvector of V drawn with probability ∝ its eigenvalue), so that
 //!   E‖e_k‖² = ρ^k·tr V exactly, with no transient; run until ρ^K = e^{−6} (ρ < 1) or
