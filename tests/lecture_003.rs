@@ -27,6 +27,7 @@ proof!(
     gradient_agreement_over_vs_under_parameterised,
     "gradient_agreement"
 );
+proof!(step_size_sums, "step_size_sums");
 proof!(
     step_size_rules_adaptive_rules_stay_finite,
     "step_size_rules_large_gradient"

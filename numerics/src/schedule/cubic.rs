@@ -1,7 +1,11 @@
 //! The momentum cubic β³ − (1 + q)β² + (1 + 2q)β − q = 0, i.e. β̂(β) = q.
 
-/// The real roots of the monic cubic x³ + a·x² + b·x + c, ascending, each polished by
-/// Newton's method (trigonometric form for three real roots, Cardano's otherwise).
+/// The real roots of the monic cubic x³ + a·x² + b·x + c, ascending.
+///
+/// The root of largest magnitude comes from the trigonometric form (three real roots)
+/// or Cardano's formula (one), where it is well conditioned; it is polished by Newton's
+/// method and deflated, and the remaining quadratic is solved in its cancellation-free
+/// form; every root is then polished by Newton's method on the cubic.
 ///
 /// ```
 /// use numerics::schedule::cubic_real_roots;
@@ -12,39 +16,63 @@
 /// ```
 #[must_use]
 pub fn cubic_real_roots(a: f64, b: f64, c: f64) -> Vec<f64> {
+    let f = |x: f64| ((x + a) * x + b) * x + c;
+    let df = |x: f64| (3.0 * x + 2.0 * a) * x + b;
+    let polish = |mut x: f64| {
+        for _ in 0..60 {
+            let d = df(x);
+            if d == 0.0 || !d.is_finite() {
+                break;
+            }
+            let step = f(x) / d;
+            let next = x - step;
+            if !next.is_finite() || f(next).abs() > f(x).abs() {
+                break;
+            }
+            x = next;
+            if step.abs() <= 2.0 * f64::EPSILON * x.abs() {
+                break;
+            }
+        }
+        x
+    };
     let shift = a / 3.0;
     // Depressed cubic t³ + p·t + q = 0 with x = t − a/3.
     let p = b - a * a / 3.0;
     let q = 2.0 * a * a * a / 27.0 - a * b / 3.0 + c;
     let disc = (q / 2.0).powi(2) + (p / 3.0).powi(3);
-    let mut roots: Vec<f64> = if disc < 0.0 {
-        // Three distinct real roots (p < 0 here).
+    let first = if disc < 0.0 {
         let r = 2.0 * (-p / 3.0).sqrt();
         let arg = (3.0 * q / (p * r)).clamp(-1.0, 1.0);
         let phi = arg.acos() / 3.0;
         (0..3)
             .map(|k| r * (phi - 2.0 * std::f64::consts::PI * f64::from(k) / 3.0).cos() - shift)
-            .collect()
+            .fold(0.0_f64, |m, x| if x.abs() > m.abs() { x } else { m })
     } else {
         let s = disc.sqrt();
-        let t = (-q / 2.0 + s).cbrt() + (-q / 2.0 - s).cbrt();
-        vec![t - shift]
+        (-q / 2.0 + s).cbrt() + (-q / 2.0 - s).cbrt() - shift
     };
-    let f = |x: f64| ((x + a) * x + b) * x + c;
-    let df = |x: f64| (3.0 * x + 2.0 * a) * x + b;
-    for x in &mut roots {
-        for _ in 0..4 {
-            let d = df(*x);
-            if d == 0.0 || !d.is_finite() {
-                break;
-            }
-            let next = *x - f(*x) / d;
-            if !next.is_finite() {
-                break;
-            }
-            *x = next;
+    let r1 = polish(first);
+    // Deflate: x³ + ax² + bx + c = (x − r1)(x² + e·x + g).
+    let e = a + r1;
+    let g = if r1.abs() > 1.0 && r1 != 0.0 {
+        -c / r1
+    } else {
+        b + e * r1
+    };
+    let mut roots = vec![r1];
+    let qd = e * e - 4.0 * g;
+    if qd >= 0.0 {
+        let t = -0.5 * (e + e.signum() * qd.sqrt());
+        if t != 0.0 {
+            roots.push(polish(t));
+            roots.push(polish(g / t));
+        } else {
+            roots.push(polish(0.0));
+            roots.push(polish(0.0));
         }
     }
+    roots.retain(|x| x.is_finite());
     roots.sort_by(f64::total_cmp);
     roots
 }
@@ -60,7 +88,10 @@ fn momentum_cubic(q: f64) -> (f64, f64, f64) {
 /// floored at 0). The *intended* Algorithm-6 momentum update (spec §6.3).
 ///
 /// g(β) = β³ − (1 + q)β² + (1 + 2q)β − q is increasing on [0, 1] with g(0) = −q ≤ 0 and
-/// g(1) = 1, so bisection plus Newton converges to the root to rounding.
+/// g(1) = 1. For q > β̂(½) = 1.5 the root is near 1 and the terms of g (of size q)
+/// cancel, so the root is solved in u = 1 − β instead:
+/// h(u) = 1 − 2u + (2 − q)u² − u³ = 0, decreasing on [0, 1]. Both are solved by
+/// safeguarded Newton on a bracket, to rounding.
 ///
 /// ```
 /// use numerics::schedule::momentum_for_amplification;
@@ -74,28 +105,46 @@ pub fn momentum_for_amplification(q: f64) -> f64 {
     if q.is_nan() || q <= 0.0 {
         return 0.0;
     }
-    let (a, b, c) = momentum_cubic(q);
-    let g = |x: f64| ((x + a) * x + b) * x + c;
-    let dg = |x: f64| (3.0 * x + 2.0 * a) * x + b;
-    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
-    let mut x = 0.5;
+    if q.is_infinite() {
+        return 1.0 - f64::EPSILON;
+    }
+    if q <= 1.5 {
+        // β ∈ (0, ½]: g increasing, g(0) < 0 ≤ g(½).
+        let (a, b, c) = momentum_cubic(q);
+        let g = |x: f64| ((x + a) * x + b) * x + c;
+        let dg = |x: f64| (3.0 * x + 2.0 * a) * x + b;
+        bracketed_root(g, dg, 0.0, 0.5)
+    } else {
+        // u = 1 − β ∈ (0, ½): h decreasing, h(0) = 1 > 0 ≥ h(½); solve −h (increasing).
+        let f = |u: f64| -(((-u + (2.0 - q)) * u - 2.0) * u + 1.0);
+        let df = |u: f64| -((-3.0 * u + 2.0 * (2.0 - q)) * u - 2.0);
+        let u = bracketed_root(f, df, 0.0, 0.5);
+        (1.0 - u).min(1.0 - f64::EPSILON / 2.0)
+    }
+}
+
+/// The root of an increasing `f` on [lo, hi] with f(lo) ≤ 0 ≤ f(hi): Newton steps kept
+/// inside the shrinking bracket, bisection otherwise.
+fn bracketed_root(f: impl Fn(f64) -> f64, df: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    let (mut lo, mut hi) = (lo, hi);
+    let mut x = 0.5 * (lo + hi);
     for _ in 0..200 {
-        let gx = g(x);
-        if gx == 0.0 {
+        let fx = f(x);
+        if fx == 0.0 {
             return x;
         }
-        if gx < 0.0 {
+        if fx < 0.0 {
             lo = x;
         } else {
             hi = x;
         }
-        let newton = x - gx / dg(x);
+        let newton = x - fx / df(x);
         let next = if newton > lo && newton < hi {
             newton
         } else {
             0.5 * (lo + hi)
         };
-        let done = (next - x).abs() <= 2.0 * f64::EPSILON * next.abs();
+        let done = (next - x).abs() <= 2.0 * f64::EPSILON * next.abs() || hi - lo <= 0.0;
         x = next;
         if done {
             break;

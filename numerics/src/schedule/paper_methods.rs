@@ -227,7 +227,7 @@ impl StagePlan {
         self.stage_epochs * self.learning_rates.len()
     }
 
-    /// η as a [`Schedule`] of the epoch.
+    /// η as a [`Schedule`](super::Schedule) of the epoch.
     #[must_use]
     pub fn learning_rate_schedule(&self) -> Piecewise {
         let starts = (1..self.learning_rates.len())
@@ -236,7 +236,7 @@ impl StagePlan {
         Piecewise::from_parts(self.learning_rates.clone(), starts)
     }
 
-    /// b as a [`Schedule`] of the epoch (shifted by the batch offset).
+    /// b as a [`Schedule`](super::Schedule) of the epoch (shifted by the batch offset).
     #[must_use]
     pub fn batch_size_schedule(&self) -> Piecewise {
         let values = self.batch_sizes.iter().map(|&b| b as f64).collect();

@@ -12,6 +12,7 @@ pub mod noise_floor_linear_in_step;
 pub mod over_parameterised_linear_rate;
 pub mod semi_smooth_relu_net;
 pub mod step_size_rules_large_gradient;
+pub mod step_size_sums;
 pub mod under_parameterised_noise_floor;
 
 mod least_squares_support;
@@ -24,6 +25,7 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(noise_ball_three_point::NoiseBallThreePoint),
         Box::new(noise_ball_two_cycle::NoiseBallTwoCycle),
         Box::new(gradient_agreement::GradientAgreement),
+        Box::new(step_size_sums::StepSizeSums),
         Box::new(step_size_rules_large_gradient::StepSizeRulesLargeGradient),
         Box::new(error_bound_quadratic_rate::ErrorBoundQuadraticRate),
         Box::new(error_bound_pl_example::ErrorBoundPlExample),
