@@ -206,7 +206,7 @@ impl Check for StepSizeRulesLargeGradient {
                     )
                     .with("steps", out.finite_steps)
                     .note(format!(
-                        "first step γ₀ = {:.2e}; final loss {:.3e}; max‖x_k‖ = {:.3e}",
+                        "step size at k = 0: {:.2e}; final loss {:.3e}; max‖x_k‖ = {:.3e}",
                         out.first_step, out.final_value, out.max_norm
                     )),
                 );
@@ -268,7 +268,7 @@ impl Check for StepSizeRulesLargeGradient {
                     )
                     .with("steps", out.finite_steps)
                     .note(format!(
-                        "first step γ₀ = {:.2e}; max‖x_k‖ = {:.3e}",
+                        "step size at k = 0: {:.2e}; max‖x_k‖ = {:.3e}",
                         out.first_step, out.max_norm
                     )),
                 );
