@@ -189,7 +189,7 @@ impl Check for NoiseBallThreePoint {
         );
         let mut x = Vector::from_vec(vec![3.0, 2.0]);
         let e0 = (&x - &c).norm_squared();
-        let k_steps = 30;
+        let k_steps: i32 = 30;
         for _ in 0..k_steps {
             sgd_step(&g, &mut x, gamma, &mut rng);
         }
