@@ -20,9 +20,11 @@ use serde::{Deserialize, Serialize};
 pub enum StageLength {
     /// After a fixed number of inner steps (the experiments: a fixed number of epochs).
     Iterations(usize),
-    /// When the inner gradient norm ‖g‖ at the current point is ≤ `tolerance`, or after
-    /// `max_iterations` steps (surrogate chaining rule of spec §4.3 item 2: for a
-    /// σ-strongly convex stage ‖x − x*_δ‖ ≤ ‖∇f̂_δ(x)‖/σ).
+    /// When the inner gradient norm ‖g‖ at the current point is ≤ `tolerance` (checked
+    /// before stepping, so a stage can take no step), or after `max_iterations` steps
+    /// (surrogate chaining rule of spec §4.3 item 2: for a σ-strongly convex stage
+    /// ‖x − x*_δ‖ ≤ ‖∇f̂_δ(x)‖/σ). Meant for deterministic inner solvers: with
+    /// [`NoisyGradient`] the closing check still consumes a batch.
     GradientNorm {
         /// Gradient-norm target.
         tolerance: f64,
@@ -443,13 +445,25 @@ impl<O: Objective, I: StageStep<O>> Solver<AsArgmin<O>, State> for ImplicitGradu
             ))
         })?;
         let (x_new, g, eta, inner_kv) = self.inner.step(problem, &x, stage, delta)?;
-        self.in_stage += 1;
-        let done = match self.length {
-            StageLength::Iterations(n) => self.in_stage >= n,
+        // Under the gradient rule the stage is checked before moving: a point that
+        // already satisfies ‖g‖ ≤ tolerance closes the stage without a step (so a stage
+        // may take 0 steps; the iteration is then spent on the check).
+        let (x_new, done) = match self.length {
+            StageLength::Iterations(n) => {
+                self.in_stage += 1;
+                (x_new, self.in_stage >= n)
+            }
             StageLength::GradientNorm {
                 tolerance,
                 max_iterations,
-            } => g.norm() <= tolerance || self.in_stage >= max_iterations,
+            } => {
+                if g.norm() <= tolerance {
+                    (x, true)
+                } else {
+                    self.in_stage += 1;
+                    (x_new, self.in_stage >= max_iterations)
+                }
+            }
         };
         let cost = if self.track_cost || done {
             Some(problem.cost(&x_new)?)
