@@ -2,8 +2,10 @@
 
 use crate::Check;
 
+pub mod explicit_go_global_basin;
+
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![]
+    vec![Box::new(explicit_go_global_basin::ExplicitGoGlobalBasin)]
 }
