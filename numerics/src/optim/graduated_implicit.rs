@@ -31,6 +31,15 @@ pub enum StageLength {
         /// Step cap per stage.
         max_iterations: usize,
     },
+    /// As [`StageLength::GradientNorm`] with the stage-dependent tolerance
+    /// `factor`·δ_m: with factor = σρ this is the chaining rule ‖x − x*_{δ_m}‖ ≤ ρδ_m of
+    /// spec §4.3 item 2 for a σ-strongly convex stage.
+    RelativeGradientNorm {
+        /// The factor σρ.
+        factor: f64,
+        /// Step cap per stage.
+        max_iterations: usize,
+    },
 }
 
 /// One inner step of a stage: the update x → x_new at degree δ.
@@ -377,6 +386,9 @@ impl<I> ImplicitGraduated<I> {
             StageLength::Iterations(0)
             | StageLength::GradientNorm {
                 max_iterations: 0, ..
+            }
+            | StageLength::RelativeGradientNorm {
+                max_iterations: 0, ..
             } => {
                 return Err(NumericsError::InvalidParameter {
                     name: "stage length",
@@ -386,6 +398,9 @@ impl<I> ImplicitGraduated<I> {
             }
             StageLength::GradientNorm { tolerance, .. } => {
                 crate::error::check_positive("stage gradient tolerance", tolerance)?;
+            }
+            StageLength::RelativeGradientNorm { factor, .. } => {
+                crate::error::check_positive("stage gradient factor", factor)?;
             }
             StageLength::Iterations(_) => {}
         }
@@ -425,6 +440,24 @@ impl<I> ImplicitGraduated<I> {
     pub fn inner(&self) -> &I {
         &self.inner
     }
+
+    /// Gradient rule: close the stage at `x` if ‖g‖ ≤ tolerance, else move to `x_new`
+    /// (closing after `max_iterations` steps).
+    fn close_or_step(
+        &mut self,
+        g: &Vector,
+        tolerance: f64,
+        max_iterations: usize,
+        x: Vector,
+        x_new: Vector,
+    ) -> (Vector, bool) {
+        if g.norm() <= tolerance {
+            (x, true)
+        } else {
+            self.in_stage += 1;
+            (x_new, self.in_stage >= max_iterations)
+        }
+    }
 }
 
 impl<O: Objective, I: StageStep<O>> Solver<AsArgmin<O>, State> for ImplicitGraduated<I> {
@@ -456,14 +489,11 @@ impl<O: Objective, I: StageStep<O>> Solver<AsArgmin<O>, State> for ImplicitGradu
             StageLength::GradientNorm {
                 tolerance,
                 max_iterations,
-            } => {
-                if g.norm() <= tolerance {
-                    (x, true)
-                } else {
-                    self.in_stage += 1;
-                    (x_new, self.in_stage >= max_iterations)
-                }
-            }
+            } => self.close_or_step(&g, tolerance, max_iterations, x, x_new),
+            StageLength::RelativeGradientNorm {
+                factor,
+                max_iterations,
+            } => self.close_or_step(&g, factor * delta, max_iterations, x, x_new),
         };
         let cost = if self.track_cost || done {
             Some(problem.cost(&x_new)?)

@@ -2,8 +2,15 @@
 
 use crate::Check;
 
+pub mod least_squares_sigma_nice;
+pub mod theorem_4_1_surrogate_rate;
+pub(crate) mod trajectory;
+
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![]
+    vec![
+        Box::new(theorem_4_1_surrogate_rate::Theorem41SurrogateRate),
+        Box::new(least_squares_sigma_nice::LeastSquaresSigmaNice),
+    ]
 }
