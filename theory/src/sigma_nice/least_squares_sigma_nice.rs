@@ -180,7 +180,7 @@ impl Check for LeastSquaresSigmaNice {
         let lambda_min2 = SymmetricEigen::new(gram2).eigenvalues.min();
         let smoothed2 = ls2.smoothed(Kernel::Gaussian, 1.0)?;
         // Any minimiser: the minimum-norm one x⁺ = V Σ⁻¹ Uᵀ y (GD from 0 converges to it).
-        let x_plus = a2.clone().pseudo_inverse(1e-12).map_err(|e| other(e))? * ls2.y();
+        let x_plus = a2.clone().pseudo_inverse(1e-12).map_err(other)? * ls2.y();
         let proj = |v: Vector| &row_space * (row_space.transpose() * v);
         let restricted = min_modulus(smoothed2.as_ref(), &x_plus, 3.0, proj, &mut rng);
         let full = min_modulus(smoothed2.as_ref(), &x_plus, 3.0, |v| v, &mut rng);
