@@ -9,6 +9,7 @@ use numerics::Seed;
 use proptest::prelude::*;
 
 proof!(theorem_4_1_surrogate_rate, "theorem_4_1_surrogate_rate");
+proof!(theorem_4_2_chaining, "theorem_4_2_chaining");
 proof!(theorem_4_2_rounds, "theorem_4_2_rounds");
 proof!(least_squares_sigma_nice, "least_squares_sigma_nice");
 

@@ -4,6 +4,7 @@ use crate::Check;
 
 pub mod least_squares_sigma_nice;
 pub mod theorem_4_1_surrogate_rate;
+pub mod theorem_4_2_chaining;
 pub mod theorem_4_2_rounds;
 pub(crate) mod trajectory;
 
@@ -12,6 +13,7 @@ pub(crate) mod trajectory;
 pub fn checks() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(theorem_4_1_surrogate_rate::Theorem41SurrogateRate),
+        Box::new(theorem_4_2_chaining::Theorem42Chaining),
         Box::new(theorem_4_2_rounds::Theorem42Rounds),
         Box::new(least_squares_sigma_nice::LeastSquaresSigmaNice),
     ]
