@@ -101,6 +101,10 @@ mod tests {
             let z = stats.z_score(s.value(&x));
             assert!(z.abs() < 4.5, "{b}: z = {z}");
         }
+        let lr = crate::objective::LogisticRegression::gaussian(30, 2, 0.5, 0.1, &mut rng).unwrap();
+        let s = lr.smoothed(Kernel::Gaussian, 0.0).unwrap();
+        let x = Vector::from_vec(vec![0.3, -0.4]);
+        assert!((s.value(&x) - lr.value(&x)).abs() < 1e-12);
         assert!(GoFunction::new(Benchmark::Ackley, 3)
             .unwrap()
             .smoothed(Kernel::Gaussian, 0.1)

@@ -626,6 +626,48 @@ mod tests {
     }
 
     #[test]
+    fn implicit_graduated_relative_rule_uses_the_stage_delta() {
+        // Stage m closes once ‖∇f̂_{δ_m}(x)‖ ≤ factor·δ_m; a point already there closes
+        // the stage without a step (0 iterations recorded, x unchanged).
+        let f = Rastrigin::new(1).unwrap();
+        let x0 = Vector::from_element(1, 1e-3);
+        // ∇f̂_δ(1e−3) ≈ (2 + 40π²κ)·1e−3 ≤ 0.4 ≤ 0.5·δ for δ ∈ {2, 1}: both stages close at once.
+        let solver = ImplicitGraduated::new(
+            vec![2.0, 1.0],
+            StageLength::RelativeGradientNorm {
+                factor: 0.5,
+                max_iterations: 100,
+            },
+            SmoothedGd::new(Kernel::Gaussian, 0.001).unwrap(),
+        )
+        .unwrap();
+        let res = Executor::new(AsArgmin(f), solver)
+            .configure(|s| s.param(x0.clone()).max_iters(100))
+            .run()
+            .unwrap();
+        assert_eq!(res.state().param.clone().unwrap(), x0);
+        assert!(res.solver.stages().iter().all(|r| r.iterations == 0));
+        // From x = 2 the first stage (δ = 2, ∇ ≈ 2x) must step until |2x| ≤ 1.
+        let solver = ImplicitGraduated::new(
+            vec![2.0],
+            StageLength::RelativeGradientNorm {
+                factor: 0.5,
+                max_iterations: 10_000,
+            },
+            SmoothedGd::new(Kernel::Gaussian, 0.1).unwrap(),
+        )
+        .unwrap();
+        let res = Executor::new(AsArgmin(f), solver)
+            .configure(|s| s.param(Vector::from_element(1, 2.0)).max_iters(10_000))
+            .run()
+            .unwrap();
+        let x = res.state().param.as_ref().unwrap()[0];
+        // x_k = 2·0.8^k (κ(2) ≈ 0): the first k with 2x_k ≤ 1 (0.8^k ≤ ¼) is k = 7.
+        assert_eq!(res.solver.stages()[0].iterations, 7);
+        assert!((x - 2.0 * 0.8f64.powi(7)).abs() < 1e-9);
+    }
+
+    #[test]
     fn noise_control_realises_the_target_delta() {
         let c2 = 4.0;
         // (method, a δ that needs a batch of a few samples at η = 0.01)
