@@ -24,7 +24,7 @@ impl ExactSmoothing for Rastrigin {
 }
 
 impl ExactSmoothing for Quadratic {
-    /// [`SmoothedQuadratic`]: f + ½δ² tr(A E[uuᵀ]).
+    /// [`SmoothedQuadratic`]: f + ½δ² tr(A·E\[uuᵀ\]).
     fn smoothed(&self, kernel: Kernel, delta: f64) -> Result<Box<dyn Objective + Send + Sync>> {
         Ok(Box::new(SmoothedQuadratic::new(
             self.clone(),

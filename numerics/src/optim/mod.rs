@@ -1,5 +1,5 @@
-//! Optimizers as argmin [`Solver`](argmin::core::Solver)s on
-//! [`AsArgmin`](crate::objective::AsArgmin)-wrapped objectives, with state
+//! Optimizers as argmin `Solver`s on objectives wrapped in
+//! [`crate::objective::AsArgmin`], with state
 //! [`State`] = `IterState<Vector, Vector, (), (), (), f64>`, so argmin's `Executor`,
 //! observers and checkpointing work unchanged.
 //!

@@ -1,7 +1,7 @@
 //! C4.1 — the Theorem-4.1 surrogate: linear rate and invariance of GD on a σ-strongly
 //! convex, L-smooth stage.
 //!
-//! **Statement** (spec §4.3 item 1, [DER]; the paper's Theorem 4.1 constants are
+//! **Statement** (spec §4.3 item 1, \[DER\]; the paper's Theorem 4.1 constants are
 //! unconfirmed): if f̂_δ is σ-strongly convex and L-smooth on B := B(x*_δ, R), GD uses a
 //! constant step η ≤ 1/L and ‖x₀ − x*_δ‖ ≤ R, then ‖x_{t+1} − x*‖ ≤ (1 − ησ)‖x_t − x*‖
 //! (so the iterates stay in B) and

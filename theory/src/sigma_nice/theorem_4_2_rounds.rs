@@ -1,7 +1,7 @@
 //! C4.3 — rounds of graduated optimization vs the target accuracy ε (Theorem-4.2
 //! surrogate, spec §4.3 item 3).
 //!
-//! **Statement** (spec §4.3, [DER]): run the surrogate Algorithm 1 — stages
+//! **Statement** (spec §4.3, \[DER\]): run the surrogate Algorithm 1 — stages
 //! δ_m = δ₁((M − m + 1)/M)^p, m = 1..M, each a GD run on the exact f̂_{δ_m} until
 //! ‖x − x*_{δ_m}‖ ≤ ρδ_m — on an L_f-Lipschitz f. If the last stage ends
 //! ε/2-accurate and 2L_f·E‖u‖·δ_M ≤ ε/2, then f(x̄) − f* ≤ ε; with δ_M = δ₁M^{−p} this
