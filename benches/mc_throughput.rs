@@ -6,6 +6,7 @@
 //! (median of 5 runs after a warm-up) and the z-score against the closed form.
 //!
 //! Flags: `--samples N` (default 20000), `--json` (one JSON object on stdout).
+#![allow(clippy::expect_used)] // benchmark set-up with constant, valid inputs
 
 use nalgebra::DVector;
 use numerics::objective::{Objective, Rastrigin};

@@ -3,6 +3,7 @@
 //! reorthogonalisation) against the dense symmetric eigen-decomposition, side by side.
 //!
 //! The NumPy comparison of the Monte-Carlo workload is `bench/mc_vs_numpy.sh`.
+#![allow(clippy::expect_used)] // benchmark set-up with constant, valid inputs
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use nalgebra::{DMatrix, DVector};
@@ -35,7 +36,7 @@ fn monte_carlo(c: &mut Criterion) {
 /// eigenvalues, like a Hessian.
 fn hessian_like(n: usize) -> DMatrix<f64> {
     let mut rng = Seed(1).stream("bench-matrix");
-    let g = DMatrix::from_fn(n, n, |_, _| StandardNormal.sample(&mut rng));
+    let g: DMatrix<f64> = DMatrix::from_fn(n, n, |_, _| StandardNormal.sample(&mut rng));
     let mut a = &g * g.transpose() / n as f64;
     for i in 0..5 {
         a[(i, i)] += 10.0 * (5 - i) as f64;

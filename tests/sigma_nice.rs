@@ -11,6 +11,10 @@ use proptest::prelude::*;
 proof!(theorem_4_1_surrogate_rate, "theorem_4_1_surrogate_rate");
 proof!(theorem_4_2_chaining, "theorem_4_2_chaining");
 proof!(theorem_4_2_rounds, "theorem_4_2_rounds");
+proof!(
+    centering_path_logistic_fails_under_giso_only,
+    "centering_path_logistic"
+);
 proof!(least_squares_sigma_nice, "least_squares_sigma_nice");
 
 #[allow(clippy::unwrap_used)] // test fixture: a diagonal with positive entries is valid

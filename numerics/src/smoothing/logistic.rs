@@ -152,7 +152,12 @@ impl SmoothedLogistic {
             loop {
                 let trial = &x - &step * t;
                 let ft = self.value(&trial);
-                if ft <= fx + 1e-4 * t * slope || t < 1e-12 {
+                // Armijo on the value; near the minimiser the decrease (~‖g‖²/σ) drops
+                // below the rounding of f, so a full step that reduces ‖∇f‖ is also taken.
+                let accept = ft <= fx + 1e-4 * t * slope
+                    || (t >= 1.0 && self.gradient(&trial).norm() < 0.5 * gnorm)
+                    || t < 1e-12;
+                if accept {
                     x = trial;
                     fx = ft;
                     break;

@@ -253,9 +253,15 @@ impl MonteCarlo {
         let count = |k: usize| Self::BLOCK.min(self.samples - k * Self::BLOCK);
         let run = |k: usize| block(count(k), &mut Rng::seed_from_u64(seeds[k]));
         let threads = self.threads.min(n_blocks).max(1);
-        let results: Vec<S> = if threads == 1 {
-            (0..n_blocks).map(run).collect()
-        } else {
+        if threads == 1 {
+            // Merge as we go: one block's statistics in memory at a time.
+            let mut total = (n_blocks > 0).then(|| run(0))?;
+            for k in 1..n_blocks {
+                merge(&mut total, &run(k));
+            }
+            return Some(total);
+        }
+        let results: Vec<S> = {
             let mut slots: Vec<Option<S>> = (0..n_blocks).map(|_| None).collect();
             std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..threads)

@@ -194,7 +194,7 @@ impl Check for NoiseBallThreePoint {
             sgd_step(&g, &mut x, gamma, &mut rng);
         }
         // Every step contracts x − c by (1 − γ), so ‖x_K − c‖² = (1 − γ)^{2K}‖x₀ − c‖².
-        let reference = (1.0 - gamma).powi(2 * k_steps as i32) * e0;
+        let reference = (1.0 - gamma).powi(2 * k_steps) * e0;
         report.push(
             Case::new(
                 "equal centres: constant-step SGD converges to x̄ = c",
