@@ -25,6 +25,7 @@ proof!(
     rastrigin_centering_fails_for_ball_only,
     "rastrigin_centering"
 );
+proof!(explicit_go_global_basin, "explicit_go_global_basin");
 
 fn g(kappa: f64, t: f64) -> f64 {
     t * t - 10.0 * kappa * (2.0 * PI * t).cos()

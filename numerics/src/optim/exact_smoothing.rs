@@ -2,8 +2,8 @@
 //! graduated optimization can run on the exact f̂_δ instead of a Monte-Carlo estimate.
 
 use crate::objective::go_suite::{Benchmark, GoFunction};
-use crate::objective::{LeastSquares, Objective, Quadratic, Rastrigin};
-use crate::smoothing::{Kernel, SmoothedQuadratic, SmoothedRastrigin};
+use crate::objective::{LeastSquares, LogisticRegression, Objective, Quadratic, Rastrigin};
+use crate::smoothing::{Kernel, SmoothedLogistic, SmoothedQuadratic, SmoothedRastrigin};
 use crate::{Matrix, NumericsError, Result, Vector};
 
 /// An objective f whose smoothing f̂_δ(x) = E_u[f(x − δu)] under a [`Kernel`] is known in
@@ -24,7 +24,7 @@ impl ExactSmoothing for Rastrigin {
 }
 
 impl ExactSmoothing for Quadratic {
-    /// [`SmoothedQuadratic`]: f + ½δ² tr(A E[uuᵀ]).
+    /// [`SmoothedQuadratic`]: f + ½δ² tr(A·E\[uuᵀ\]).
     fn smoothed(&self, kernel: Kernel, delta: f64) -> Result<Box<dyn Objective + Send + Sync>> {
         Ok(Box::new(SmoothedQuadratic::new(
             self.clone(),
@@ -38,6 +38,18 @@ impl ExactSmoothing for LeastSquares {
     /// The smoothed quadratic form of the least-squares objective (spec §1.2a).
     fn smoothed(&self, kernel: Kernel, delta: f64) -> Result<Box<dyn Objective + Send + Sync>> {
         self.to_quadratic()?.smoothed(kernel, delta)
+    }
+}
+
+impl ExactSmoothing for LogisticRegression {
+    /// [`SmoothedLogistic`]: the smoothed loss by 60-node one-dimensional quadrature
+    /// (spec §1.2c; exact to quadrature accuracy).
+    fn smoothed(&self, kernel: Kernel, delta: f64) -> Result<Box<dyn Objective + Send + Sync>> {
+        Ok(Box::new(SmoothedLogistic::new(
+            self.clone(),
+            kernel,
+            delta,
+        )?))
     }
 }
 
@@ -89,6 +101,10 @@ mod tests {
             let z = stats.z_score(s.value(&x));
             assert!(z.abs() < 4.5, "{b}: z = {z}");
         }
+        let lr = crate::objective::LogisticRegression::gaussian(30, 2, 0.5, 0.1, &mut rng).unwrap();
+        let s = lr.smoothed(Kernel::Gaussian, 0.0).unwrap();
+        let x = Vector::from_vec(vec![0.3, -0.4]);
+        assert!((s.value(&x) - lr.value(&x)).abs() < 1e-12);
         assert!(GoFunction::new(Benchmark::Ackley, 3)
             .unwrap()
             .smoothed(Kernel::Gaussian, 0.1)

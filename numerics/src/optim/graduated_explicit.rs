@@ -106,20 +106,32 @@ impl<O: Objective> SmoothedGradientEstimator<O> for MonteCarlo {
         x: &Vector,
         delta: f64,
     ) -> std::result::Result<Vector, Error> {
-        let mut sum = Vector::zeros(x.len());
-        let mut u = Vector::zeros(x.len());
-        for _ in 0..self.samples {
-            self.kernel.sample_into(&mut u, &mut self.rng);
-            let y = x + &u * delta;
-            let g = match self.source {
-                GradientSource::Analytic => problem.gradient(&y)?,
-                GradientSource::CentralDifference { step } => problem
-                    .problem("finite_difference_gradient_count", |p| {
-                        Ok(finite_difference_gradient(p.inner(), &y, step))
-                    })?,
-            };
-            sum += g;
-        }
+        let (samples, kernel, source) = (self.samples, self.kernel, self.source);
+        let rng = &mut self.rng;
+        let name = match source {
+            GradientSource::Analytic => "gradient_count",
+            GradientSource::CentralDifference { .. } => "finite_difference_gradient_count",
+        };
+        // One closure call for all draws (the counter is then raised to `samples`).
+        let sum = problem.problem(name, |p| {
+            let f = p.inner();
+            let mut sum = Vector::zeros(x.len());
+            let mut u = Vector::zeros(x.len());
+            let mut y = x.clone();
+            for _ in 0..samples {
+                kernel.sample_into(&mut u, rng);
+                y.copy_from(x);
+                y.axpy(delta, &u, 1.0);
+                match source {
+                    GradientSource::Analytic => sum += f.gradient(&y),
+                    GradientSource::CentralDifference { step } => {
+                        sum += finite_difference_gradient(f, &y, step);
+                    }
+                }
+            }
+            Ok(sum)
+        })?;
+        *problem.counts.entry(name).or_insert(0) += samples as u64 - 1;
         Ok(sum / self.samples as f64)
     }
 

@@ -20,12 +20,23 @@ use serde::{Deserialize, Serialize};
 pub enum StageLength {
     /// After a fixed number of inner steps (the experiments: a fixed number of epochs).
     Iterations(usize),
-    /// When the inner gradient norm ‖g‖ at the current point is ≤ `tolerance`, or after
-    /// `max_iterations` steps (surrogate chaining rule of spec §4.3 item 2: for a
-    /// σ-strongly convex stage ‖x − x*_δ‖ ≤ ‖∇f̂_δ(x)‖/σ).
+    /// When the inner gradient norm ‖g‖ at the current point is ≤ `tolerance` (checked
+    /// before stepping, so a stage can take no step), or after `max_iterations` steps
+    /// (surrogate chaining rule of spec §4.3 item 2: for a σ-strongly convex stage
+    /// ‖x − x*_δ‖ ≤ ‖∇f̂_δ(x)‖/σ). Meant for deterministic inner solvers: with
+    /// [`NoisyGradient`] the closing check still consumes a batch.
     GradientNorm {
         /// Gradient-norm target.
         tolerance: f64,
+        /// Step cap per stage.
+        max_iterations: usize,
+    },
+    /// As [`StageLength::GradientNorm`] with the stage-dependent tolerance
+    /// `factor`·δ_m: with factor = σρ this is the chaining rule ‖x − x*_{δ_m}‖ ≤ ρδ_m of
+    /// spec §4.3 item 2 for a σ-strongly convex stage.
+    RelativeGradientNorm {
+        /// The factor σρ.
+        factor: f64,
         /// Step cap per stage.
         max_iterations: usize,
     },
@@ -375,6 +386,9 @@ impl<I> ImplicitGraduated<I> {
             StageLength::Iterations(0)
             | StageLength::GradientNorm {
                 max_iterations: 0, ..
+            }
+            | StageLength::RelativeGradientNorm {
+                max_iterations: 0, ..
             } => {
                 return Err(NumericsError::InvalidParameter {
                     name: "stage length",
@@ -384,6 +398,9 @@ impl<I> ImplicitGraduated<I> {
             }
             StageLength::GradientNorm { tolerance, .. } => {
                 crate::error::check_positive("stage gradient tolerance", tolerance)?;
+            }
+            StageLength::RelativeGradientNorm { factor, .. } => {
+                crate::error::check_positive("stage gradient factor", factor)?;
             }
             StageLength::Iterations(_) => {}
         }
@@ -423,6 +440,24 @@ impl<I> ImplicitGraduated<I> {
     pub fn inner(&self) -> &I {
         &self.inner
     }
+
+    /// Gradient rule: close the stage at `x` if ‖g‖ ≤ tolerance, else move to `x_new`
+    /// (closing after `max_iterations` steps).
+    fn close_or_step(
+        &mut self,
+        g: &Vector,
+        tolerance: f64,
+        max_iterations: usize,
+        x: Vector,
+        x_new: Vector,
+    ) -> (Vector, bool) {
+        if g.norm() <= tolerance {
+            (x, true)
+        } else {
+            self.in_stage += 1;
+            (x_new, self.in_stage >= max_iterations)
+        }
+    }
 }
 
 impl<O: Objective, I: StageStep<O>> Solver<AsArgmin<O>, State> for ImplicitGraduated<I> {
@@ -443,13 +478,22 @@ impl<O: Objective, I: StageStep<O>> Solver<AsArgmin<O>, State> for ImplicitGradu
             ))
         })?;
         let (x_new, g, eta, inner_kv) = self.inner.step(problem, &x, stage, delta)?;
-        self.in_stage += 1;
-        let done = match self.length {
-            StageLength::Iterations(n) => self.in_stage >= n,
+        // Under the gradient rule the stage is checked before moving: a point that
+        // already satisfies ‖g‖ ≤ tolerance closes the stage without a step (so a stage
+        // may take 0 steps; the iteration is then spent on the check).
+        let (x_new, done) = match self.length {
+            StageLength::Iterations(n) => {
+                self.in_stage += 1;
+                (x_new, self.in_stage >= n)
+            }
             StageLength::GradientNorm {
                 tolerance,
                 max_iterations,
-            } => g.norm() <= tolerance || self.in_stage >= max_iterations,
+            } => self.close_or_step(&g, tolerance, max_iterations, x, x_new),
+            StageLength::RelativeGradientNorm {
+                factor,
+                max_iterations,
+            } => self.close_or_step(&g, factor * delta, max_iterations, x, x_new),
         };
         let cost = if self.track_cost || done {
             Some(problem.cost(&x_new)?)
@@ -579,6 +623,48 @@ mod tests {
         assert!(st.iter().all(|r| r.iterations < 10_000));
         // x*_δ = 0 under GISO for every δ: the run ends at the global minimiser.
         assert!(res.state().param.as_ref().unwrap().amax() < 1e-6);
+    }
+
+    #[test]
+    fn implicit_graduated_relative_rule_uses_the_stage_delta() {
+        // Stage m closes once ‖∇f̂_{δ_m}(x)‖ ≤ factor·δ_m; a point already there closes
+        // the stage without a step (0 iterations recorded, x unchanged).
+        let f = Rastrigin::new(1).unwrap();
+        let x0 = Vector::from_element(1, 1e-3);
+        // ∇f̂_δ(1e−3) ≈ (2 + 40π²κ)·1e−3 ≤ 0.4 ≤ 0.5·δ for δ ∈ {2, 1}: both stages close at once.
+        let solver = ImplicitGraduated::new(
+            vec![2.0, 1.0],
+            StageLength::RelativeGradientNorm {
+                factor: 0.5,
+                max_iterations: 100,
+            },
+            SmoothedGd::new(Kernel::Gaussian, 0.001).unwrap(),
+        )
+        .unwrap();
+        let res = Executor::new(AsArgmin(f), solver)
+            .configure(|s| s.param(x0.clone()).max_iters(100))
+            .run()
+            .unwrap();
+        assert_eq!(res.state().param.clone().unwrap(), x0);
+        assert!(res.solver.stages().iter().all(|r| r.iterations == 0));
+        // From x = 2 the first stage (δ = 2, ∇ ≈ 2x) must step until |2x| ≤ 1.
+        let solver = ImplicitGraduated::new(
+            vec![2.0],
+            StageLength::RelativeGradientNorm {
+                factor: 0.5,
+                max_iterations: 10_000,
+            },
+            SmoothedGd::new(Kernel::Gaussian, 0.1).unwrap(),
+        )
+        .unwrap();
+        let res = Executor::new(AsArgmin(f), solver)
+            .configure(|s| s.param(Vector::from_element(1, 2.0)).max_iters(10_000))
+            .run()
+            .unwrap();
+        let x = res.state().param.as_ref().unwrap()[0];
+        // x_k = 2·0.8^k (κ(2) ≈ 0): the first k with 2x_k ≤ 1 (0.8^k ≤ ¼) is k = 7.
+        assert_eq!(res.solver.stages()[0].iterations, 7);
+        assert!((x - 2.0 * 0.8f64.powi(7)).abs() < 1e-9);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Optimizers as argmin [`Solver`](argmin::core::Solver)s on
-//! [`AsArgmin`](crate::objective::AsArgmin)-wrapped objectives, with state
+//! Optimizers as argmin `Solver`s on objectives wrapped in
+//! [`crate::objective::AsArgmin`], with state
 //! [`State`] = `IterState<Vector, Vector, (), (), (), f64>`, so argmin's `Executor`,
 //! observers and checkpointing work unchanged.
 //!
@@ -36,3 +36,38 @@ pub use nshb::Nshb;
 pub use sam::{Sam, StochasticSam};
 pub use sgd::Sgd;
 pub use shb::Shb;
+
+use crate::objective::AsArgmin;
+use crate::Vector;
+use argmin::core::{Executor, OptimizationResult, Solver};
+
+/// Runs `solver` on `objective` from `x0` for at most `max_iters` iterations with argmin's
+/// [`Executor`] (no observers, no checkpointing): a shorthand for
+/// `Executor::new(AsArgmin(objective), solver).configure(|s| s.param(x0).max_iters(max_iters)).run()`.
+///
+/// ```
+/// use nalgebra::{DMatrix, DVector};
+/// use numerics::objective::Quadratic;
+/// use numerics::optim::{run, Gd};
+/// let f = Quadratic::homogeneous(DMatrix::identity(2, 2)).unwrap();
+/// let res = run(f, Gd::new(0.5).unwrap(), DVector::from_element(2, 4.0), 2).unwrap();
+/// assert!((res.state.param.unwrap()[0] - 1.0).abs() < 1e-15); // 4·(1 − 0.5)²
+/// ```
+///
+/// # Errors
+/// [`crate::NumericsError::Other`] carrying argmin's error message (a solver that
+/// rejected a hyperparameter, a missing capability of the objective, …).
+pub fn run<O, S>(
+    objective: O,
+    solver: S,
+    x0: Vector,
+    max_iters: u64,
+) -> crate::Result<OptimizationResult<AsArgmin<O>, S, State>>
+where
+    S: Solver<AsArgmin<O>, State>,
+{
+    Executor::new(AsArgmin(objective), solver)
+        .configure(|s| s.param(x0).max_iters(max_iters))
+        .run()
+        .map_err(|e| crate::NumericsError::Other(e.to_string()))
+}

@@ -53,7 +53,7 @@ impl Nshb<Constant, Constant, Constant> {
     /// NSHB with constant η = `learning_rate`, b = `batch_size`, β = `momentum`.
     ///
     /// # Errors
-    /// [`NumericsError::InvalidParameter`] unless η > 0, b ≥ 1 and β ∈ [0, 1).
+    /// [`crate::NumericsError::InvalidParameter`] unless η > 0, b ≥ 1 and β ∈ [0, 1).
     pub fn new(learning_rate: f64, batch_size: usize, momentum: f64, seed: Seed) -> Result<Self> {
         super::common::check_constants(learning_rate, batch_size, momentum)?;
         Ok(Self::scheduled(
@@ -96,7 +96,7 @@ impl<L: Schedule, B: Schedule, M: Schedule> Nshb<L, B, M> {
     /// Variance bound C² and gradient-norm bound K, used only to report δ_NSHB.
     ///
     /// # Errors
-    /// [`NumericsError::InvalidParameter`] unless both are finite and ≥ 0.
+    /// [`crate::NumericsError::InvalidParameter`] unless both are finite and ≥ 0.
     pub fn with_noise(mut self, c2: f64, k: f64) -> Result<Self> {
         crate::error::check_closed("noise variance C²", "finite and ≥ 0", c2, 0.0, f64::MAX)?;
         crate::error::check_closed("gradient bound K", "finite and ≥ 0", k, 0.0, f64::MAX)?;

@@ -2,8 +2,17 @@
 
 use crate::Check;
 
+pub mod ego_delta_schedule;
+pub mod ego_rastrigin_comparison;
+pub mod ego_schedule_ablation;
+pub(crate) mod runs;
+
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![]
+    vec![
+        Box::new(ego_delta_schedule::EgoDeltaSchedule),
+        Box::new(ego_rastrigin_comparison::EgoRastriginComparison),
+        Box::new(ego_schedule_ablation::EgoScheduleAblation),
+    ]
 }

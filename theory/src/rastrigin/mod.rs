@@ -2,6 +2,7 @@
 
 use crate::Check;
 
+pub mod explicit_go_global_basin;
 pub mod rastrigin_centering;
 pub mod rastrigin_hessian;
 pub mod rastrigin_minimiser;
@@ -15,5 +16,6 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(rastrigin_minimiser::RastriginMinimiser),
         Box::new(rastrigin_strong_convexity::RastriginStrongConvexity),
         Box::new(rastrigin_centering::RastriginCentering),
+        Box::new(explicit_go_global_basin::ExplicitGoGlobalBasin),
     ]
 }

@@ -10,12 +10,12 @@
 //! evaluated by `argmin_testfunctions`.
 //!
 //! Common references:
-//! * [JY13] M. Jamil & X.-S. Yang, *A literature survey of benchmark functions for
+//! * \[JY13\] M. Jamil & X.-S. Yang, *A literature survey of benchmark functions for
 //!   global optimization problems*, IJMMNO 4(2):150–194, 2013 (arXiv 1308.4008);
-//! * [CEC14] J. J. Liang, B. Y. Qu & P. N. Suganthan, *Problem definitions and
+//! * \[CEC14\] J. J. Liang, B. Y. Qu & P. N. Suganthan, *Problem definitions and
 //!   evaluation criteria for the CEC 2014 special session on single-objective
 //!   real-parameter numerical optimization*, 2013;
-//! * [SB13] S. Surjanovic & D. Bingham, *Virtual Library of Simulation Experiments:
+//! * \[SB13\] S. Surjanovic & D. Bingham, *Virtual Library of Simulation Experiments:
 //!   test functions and datasets*, Simon Fraser University, 2013.
 //!
 //! ```
@@ -39,58 +39,58 @@ use std::f64::consts::PI;
 /// [−500, 500], so that the minimum value is ≈ 0.
 pub const SCHWEFEL_CONSTANT: f64 = 418.982_887_272_433_7;
 
-/// Minimiser coordinate of Schwefel's function, t* ≈ 420.968746 ([SB13]).
+/// Minimiser coordinate of Schwefel's function, t* ≈ 420.968746 (\[SB13\]).
 pub const SCHWEFEL_MINIMIZER: f64 = 420.968_746_359_982;
 
 /// The benchmark functions of spec §7, in the order of `ego.py`'s list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Benchmark {
     /// Ackley: −20 exp(−0.2√(‖x‖²/D)) − exp(Σcos(2πxᵢ)/D) + 20 + e; min 0 at 0
-    /// ([JY13] f1; `argmin_testfunctions::ackley`).
+    /// (\[JY13\] f1; `argmin_testfunctions::ackley`).
     Ackley,
-    /// Alpine 1: Σ|xᵢ sin xᵢ + 0.1xᵢ|; min 0 at 0 ([JY13] f6). Subgradient: the
+    /// Alpine 1: Σ|xᵢ sin xᵢ + 0.1xᵢ|; min 0 at 0 (\[JY13\] f6). Subgradient: the
     /// derivative of the branch with sign(0) = 0.
     Alpine1,
     /// Drop-Wave shifted to minimum 0: 1 − (1 + cos(12‖x‖))/(½‖x‖² + 2); min 0 at 0
-    /// ([SB13] Drop-Wave is the same function minus 1).
+    /// (\[SB13\] Drop-Wave is the same function minus 1).
     DropWave,
-    /// Ellipsoid (axis-parallel hyper-ellipsoid): Σ i·xᵢ²; min 0 at 0 ([SB13]).
+    /// Ellipsoid (axis-parallel hyper-ellipsoid): Σ i·xᵢ²; min 0 at 0 (\[SB13\]).
     Ellipsoid,
     /// HGBat: |S₂² − S₁²|^{1/2} + (½S₂ + S₁)/D + ½ with S₁ = Σxᵢ, S₂ = Σxᵢ²; min 0 at
-    /// x = −1 ([CEC14] F14 without shift/rotation). Subgradient 0 for the root term
+    /// x = −1 (\[CEC14\] F14 without shift/rotation). Subgradient 0 for the root term
     /// where S₂² = S₁².
     HgBat,
     /// Modified Ridge: |x₁| + 2(Σ_{i≥2} xᵢ²)^{0.1}; min 0 at 0 (the form in
-    /// `functions.py`; a ridge function in the sense of [JY13]). Subgradient sign(0) = 0
+    /// `functions.py`; a ridge function in the sense of \[JY13\]). Subgradient sign(0) = 0
     /// and 0 for the power term at Σ_{i≥2} xᵢ² = 0.
     ModifiedRidge,
-    /// Rastrigin: 10D + Σ(xᵢ² − 10cos(2πxᵢ)); min 0 at 0 ([JY13] f102;
+    /// Rastrigin: 10D + Σ(xᵢ² − 10cos(2πxᵢ)); min 0 at 0 (\[JY13\] f102;
     /// `argmin_testfunctions::rastrigin`).
     Rastrigin,
-    /// Rosenbrock: Σ_{i<D} [100(x_{i+1} − xᵢ²)² + (1 − xᵢ)²]; min 0 at 1 ([JY13] f105;
+    /// Rosenbrock: Σ_{i<D} [100(x_{i+1} − xᵢ²)² + (1 − xᵢ)²]; min 0 at 1 (\[JY13\] f105;
     /// `argmin_testfunctions::rosenbrock`).
     Rosenbrock,
-    /// Rotated hyper-ellipsoid: Σᵢ Σ_{j≤i} xⱼ² = Σⱼ (D + 1 − j)xⱼ²; min 0 at 0 ([SB13]).
+    /// Rotated hyper-ellipsoid: Σᵢ Σ_{j≤i} xⱼ² = Σⱼ (D + 1 − j)xⱼ²; min 0 at 0 (\[SB13\]).
     RotatedHyperEllipsoid,
     /// Schaffer F7: ((1/(D−1)) Σ_{i<D} (√sᵢ + √sᵢ sin²(50 sᵢ^{0.2})))², sᵢ =
-    /// √(xᵢ² + x_{i+1}²); min 0 at 0 (CEC 2013 F20 without shift/rotation; [JY13] f136
+    /// √(xᵢ² + x_{i+1}²); min 0 at 0 (CEC 2013 F20 without shift/rotation; \[JY13\] f136
     /// for the 2-D kernel). Subgradient 0 for a pair with sᵢ = 0. Needs D ≥ 2.
     SchafferF7,
     /// Schwefel (2.26): 418.9828872724337·D − Σ xᵢ sin√|xᵢ|; min ≈ 0 at xᵢ ≈ 420.9687
-    /// ([SB13]; [JY13] f128).
+    /// (\[SB13\]; \[JY13\] f128).
     Schwefel,
-    /// Sphere: ‖x‖²; min 0 at 0 ([JY13] f137; `argmin_testfunctions::sphere`).
+    /// Sphere: ‖x‖²; min 0 at 0 (\[JY13\] f137; `argmin_testfunctions::sphere`).
     Sphere,
-    /// Griewank: ‖x‖²/4000 − Π cos(xᵢ/√i) + 1; min 0 at 0 ([JY13] f59).
+    /// Griewank: ‖x‖²/4000 − Π cos(xᵢ/√i) + 1; min 0 at 0 (\[JY13\] f59).
     Griewank,
     /// HappyCat: |S₂ − D|^{1/4} + (½S₂ + S₁)/D + ½; min 0 at x = −1 (Beyer & Finck,
     /// *HappyCat — a simple function class where well-known direct search algorithms do
-    /// fail*, PPSN 2012, with α = 1/8 on ‖x‖; [CEC14] F13). Subgradient 0 for the root
+    /// fail*, PPSN 2012, with α = 1/8 on ‖x‖; \[CEC14\] F13). Subgradient 0 for the root
     /// term where S₂ = D.
     HappyCat,
-    /// Salomon: 1 − cos(2π‖x‖) + 0.1‖x‖; min 0 at 0 ([JY13] f110).
+    /// Salomon: 1 − cos(2π‖x‖) + 0.1‖x‖; min 0 at 0 (\[JY13\] f110).
     Salomon,
-    /// Schwefel 2.21: maxᵢ |xᵢ|; min 0 at 0 ([JY13] f124). Subgradient sign(x_j)e_j at
+    /// Schwefel 2.21: maxᵢ |xᵢ|; min 0 at 0 (\[JY13\] f124). Subgradient sign(x_j)e_j at
     /// the first maximising j.
     Schwefel221,
 }
