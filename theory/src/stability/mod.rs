@@ -2,8 +2,12 @@
 
 use crate::Check;
 
+pub mod gd_stability;
+
+mod support;
+
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![]
+    vec![Box::new(gd_stability::GdStability)]
 }

@@ -1,0 +1,187 @@
+//! Shared fixtures of the stability checks: random orthogonal bases and PSD
+//! Hessians, a learning-rate search on ρ(T), the linearised-SGD chain simulator and a
+//! jackknife slope estimate. Not a check.
+
+use numerics::rng::Rng;
+use numerics::spectrum::MeanSquareStability;
+use numerics::stats::slope;
+use numerics::{Matrix, Vector};
+use rand::Rng as _;
+use rand_distr::{Distribution, StandardNormal};
+
+/// A d × d matrix with i.i.d. N(0, 1) entries.
+pub(crate) fn gaussian_matrix(rows: usize, cols: usize, rng: &mut Rng) -> Matrix {
+    Matrix::from_fn(rows, cols, |_, _| StandardNormal.sample(rng))
+}
+
+/// A vector with i.i.d. N(0, 1) entries.
+pub(crate) fn gaussian_vector(d: usize, rng: &mut Rng) -> Vector {
+    Vector::from_fn(d, |_, _| StandardNormal.sample(rng))
+}
+
+/// A random orthogonal d × d matrix (Q of the QR factorisation of a Gaussian matrix).
+pub(crate) fn random_orthogonal(d: usize, rng: &mut Rng) -> Matrix {
+    gaussian_matrix(d, d, rng).qr().q()
+}
+
+/// Q diag(λ) Qᵀ, exactly symmetrised.
+pub(crate) fn with_spectrum(q: &Matrix, lambda: &[f64]) -> Matrix {
+    let a = q * Matrix::from_diagonal(&Vector::from_column_slice(lambda)) * q.transpose();
+    (&a + a.transpose()) * 0.5
+}
+
+/// n per-sample Hessians Hᵢ = GᵢGᵢᵀ with Gᵢ Gaussian d × rᵢ, rᵢ uniform in
+/// 1..=`max_rank` (PSD, of random rank).
+pub(crate) fn random_psd_hessians(n: usize, d: usize, max_rank: usize, rng: &mut Rng) -> Vec<Matrix> {
+    (0..n)
+        .map(|_| {
+            let r = rng.random_range(1..=max_rank.max(1));
+            let g = gaussian_matrix(d, r, rng);
+            let h = &g * g.transpose();
+            (&h + h.transpose()) * 0.5
+        })
+        .collect()
+}
+
+/// The learning rate η on the rising branch of η ↦ ρ(T(η)) where ρ = `target`
+/// (scan of `grid` points on (0, `eta_max`], then 60 bisection steps). `None` if ρ
+/// never crosses `target` upwards on the scan.
+pub(crate) fn learning_rate_for_radius(
+    map: &MeanSquareStability,
+    target: f64,
+    eta_max: f64,
+    grid: usize,
+) -> crate::Result<Option<f64>> {
+    let radius = |eta: f64| -> crate::Result<f64> {
+        Ok(map.clone().with_learning_rate(eta)?.spectral_radius()?)
+    };
+    let mut previous = (eta_max / grid as f64, radius(eta_max / grid as f64)?);
+    for k in 2..=grid {
+        let eta = eta_max * k as f64 / grid as f64;
+        let r = radius(eta)?;
+        if previous.1 < target && r >= target {
+            let (mut lo, mut hi) = (previous.0, eta);
+            for _ in 0..60 {
+                let mid = 0.5 * (lo + hi);
+                if radius(mid)? > target {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            return Ok(Some(0.5 * (lo + hi)));
+        }
+        previous = (eta, r);
+    }
+    Ok(None)
+}
+
+/// Uniform random `b`-subset of 0..n (Floyd's algorithm) written into `out`.
+pub(crate) fn sample_subset(n: usize, b: usize, rng: &mut Rng, out: &mut Vec<usize>) {
+    out.clear();
+    for j in (n - b)..n {
+        let t = rng.random_range(0..=j);
+        if out.contains(&t) {
+            out.push(j);
+        } else {
+            out.push(t);
+        }
+    }
+}
+
+/// Mean of ‖eₜ‖² per group of chains, for t = 0..=steps, of linearised SGD
+/// eₜ₊₁ = (I − ηH_{Sₜ})eₜ with uniform B-subsets Sₜ drawn without replacement and
+/// e₀ ~ N(0, I/d) (so P₀ = I/d), plus the final values ‖e_steps‖² of every chain.
+pub(crate) struct ChainRun {
+    /// `group_means[g][t]`: mean of ‖eₜ‖² over the chains of group g.
+    pub group_means: Vec<Vec<f64>>,
+    /// ‖e_steps‖² of every chain.
+    pub finals: Vec<f64>,
+}
+
+/// Runs `chains` independent linearised-SGD chains split into `groups` groups.
+pub(crate) fn simulate_linearised_sgd(
+    hessians: &[Matrix],
+    batch_size: usize,
+    eta: f64,
+    steps: usize,
+    chains: usize,
+    groups: usize,
+    rng: &mut Rng,
+) -> ChainRun {
+    let n = hessians.len();
+    let d = hessians.first().map_or(0, Matrix::nrows);
+    let mut sums = vec![vec![0.0; steps + 1]; groups];
+    let mut counts = vec![0usize; groups];
+    let mut finals = Vec::with_capacity(chains);
+    let mut batch = Vec::with_capacity(batch_size);
+    let mut he = Vector::zeros(d);
+    let scale = eta / batch_size as f64;
+    let start_scale = 1.0 / (d as f64).sqrt();
+    for c in 0..chains {
+        let g = c % groups;
+        counts[g] += 1;
+        let mut e = gaussian_vector(d, rng) * start_scale;
+        sums[g][0] += e.norm_squared();
+        for s in 1..=steps {
+            sample_subset(n, batch_size, rng, &mut batch);
+            he.fill(0.0);
+            for &i in &batch {
+                he.gemv(1.0, &hessians[i], &e, 1.0);
+            }
+            e.axpy(-scale, &he, 1.0);
+            sums[g][s] += e.norm_squared();
+        }
+        finals.push(e.norm_squared());
+    }
+    for (g, row) in sums.iter_mut().enumerate() {
+        let k = counts[g].max(1) as f64;
+        row.iter_mut().for_each(|v| *v /= k);
+    }
+    ChainRun {
+        group_means: sums,
+        finals,
+    }
+}
+
+/// Least-squares slope of ln(mean over groups of `series`) on t over t ∈ `window`,
+/// with its delete-one-group jackknife standard error.
+pub(crate) fn log_mean_slope(
+    group_means: &[Vec<f64>],
+    window: std::ops::RangeInclusive<usize>,
+) -> (f64, f64) {
+    let groups = group_means.len();
+    let slope_without = |skip: Option<usize>| {
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        for t in window.clone() {
+            let (mut total, mut k) = (0.0, 0.0);
+            for (g, row) in group_means.iter().enumerate() {
+                if Some(g) != skip {
+                    total += row.get(t).copied().unwrap_or(f64::NAN);
+                    k += 1.0;
+                }
+            }
+            xs.push(t as f64);
+            ys.push((total / k).ln());
+        }
+        slope(&xs, &ys)
+    };
+    let full = slope_without(None);
+    let jack: Vec<f64> = (0..groups).map(|g| slope_without(Some(g))).collect();
+    let mean = jack.iter().sum::<f64>() / groups as f64;
+    let var = (groups as f64 - 1.0) / groups as f64
+        * jack.iter().map(|s| (s - mean).powi(2)).sum::<f64>();
+    (full, var.sqrt())
+}
+
+/// Effective sample size (Σxᵢ)²/Σxᵢ² of positive weights (N for equal values, 1 when
+/// one value dominates).
+pub(crate) fn effective_sample_size(values: &[f64]) -> f64 {
+    let s: f64 = values.iter().sum();
+    let s2: f64 = values.iter().map(|v| v * v).sum();
+    if s2 > 0.0 {
+        s * s / s2
+    } else {
+        0.0
+    }
+}
