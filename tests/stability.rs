@@ -2,4 +2,11 @@
 
 use crate::proof;
 
-proof!(gd_stability_holds_and_slide_criterion_is_refuted, "gd_stability");
+proof!(
+    gd_stability_holds_and_slide_criterion_is_refuted,
+    "gd_stability"
+);
+proof!(
+    sgd_linear_stability_wu_is_sufficient_not_necessary,
+    "sgd_linear_stability"
+);

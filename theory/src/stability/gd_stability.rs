@@ -68,7 +68,8 @@ impl Check for GdStability {
             l.push(lambda_max);
             l
         };
-        let quadratic = |lambda_max: f64| Quadratic::homogeneous(with_spectrum(&q, &spectrum(lambda_max)));
+        let quadratic =
+            |lambda_max: f64| Quadratic::homogeneous(with_spectrum(&q, &spectrum(lambda_max)));
 
         // Growth along the top eigenvector, stable and unstable side.
         let steps = 20;
@@ -162,7 +163,9 @@ impl Check for GdStability {
             if predicted_stable != observed_stable {
                 disagreements += 1;
             }
-            detail.push(format!("γλ_max={c}: ρ={radius:.3}, sup‖e_k‖/‖e₀‖={sup:.3e}"));
+            detail.push(format!(
+                "γλ_max={c}: ρ={radius:.3}, sup‖e_k‖/‖e₀‖={sup:.3e}"
+            ));
         }
         report.push(
             Case::new(

@@ -3,11 +3,15 @@
 use crate::Check;
 
 pub mod gd_stability;
+pub mod sgd_linear_stability;
 
 mod support;
 
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![Box::new(gd_stability::GdStability)]
+    vec![
+        Box::new(gd_stability::GdStability),
+        Box::new(sgd_linear_stability::SgdLinearStability),
+    ]
 }

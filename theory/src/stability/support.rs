@@ -32,7 +32,12 @@ pub(crate) fn with_spectrum(q: &Matrix, lambda: &[f64]) -> Matrix {
 
 /// n per-sample Hessians Hᵢ = GᵢGᵢᵀ with Gᵢ Gaussian d × rᵢ, rᵢ uniform in
 /// 1..=`max_rank` (PSD, of random rank).
-pub(crate) fn random_psd_hessians(n: usize, d: usize, max_rank: usize, rng: &mut Rng) -> Vec<Matrix> {
+pub(crate) fn random_psd_hessians(
+    n: usize,
+    d: usize,
+    max_rank: usize,
+    rng: &mut Rng,
+) -> Vec<Matrix> {
     (0..n)
         .map(|_| {
             let r = rng.random_range(1..=max_rank.max(1));
@@ -184,4 +189,49 @@ pub(crate) fn effective_sample_size(values: &[f64]) -> f64 {
     } else {
         0.0
     }
+}
+
+/// Every `b`-subset of 0..n in lexicographic order (for exact expectations over
+/// uniform batches; n is small).
+pub(crate) fn all_subsets(n: usize, b: usize) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    if b == 0 || b > n {
+        return out;
+    }
+    let mut idx: Vec<usize> = (0..b).collect();
+    loop {
+        out.push(idx.clone());
+        // Advance the rightmost index that can still move.
+        let mut i = b;
+        while i > 0 {
+            i -= 1;
+            if idx[i] < n - b + i {
+                idx[i] += 1;
+                for j in i + 1..b {
+                    idx[j] = idx[j - 1] + 1;
+                }
+                break;
+            }
+            if i == 0 {
+                return out;
+            }
+        }
+    }
+}
+
+/// tr(Tᵗ(P₀)) for t = 0..=steps with P₀ = I/d: the exact E‖eₜ‖² of linearised SGD
+/// started from e₀ ~ N(0, I/d).
+pub(crate) fn exact_mean_square_path(
+    map: &MeanSquareStability,
+    steps: usize,
+) -> crate::Result<Vec<f64>> {
+    let d = map.dim();
+    let mut p = Matrix::identity(d, d) / d as f64;
+    let mut out = Vec::with_capacity(steps + 1);
+    out.push(p.trace());
+    for _ in 0..steps {
+        p = map.apply(&p)?;
+        out.push(p.trace());
+    }
+    Ok(out)
 }
