@@ -10,3 +10,7 @@ proof!(
     sgd_linear_stability_wu_is_sufficient_not_necessary,
     "sgd_linear_stability"
 );
+proof!(
+    linearised_sgd_simulation_slope_matches_log_rho,
+    "linearised_sgd_simulation"
+);

@@ -3,6 +3,7 @@
 use crate::Check;
 
 pub mod gd_stability;
+pub mod linearised_sgd_simulation;
 pub mod sgd_linear_stability;
 
 mod support;
@@ -13,5 +14,6 @@ pub fn checks() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(gd_stability::GdStability),
         Box::new(sgd_linear_stability::SgdLinearStability),
+        Box::new(linearised_sgd_simulation::LinearisedSgdSimulation),
     ]
 }

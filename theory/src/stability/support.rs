@@ -116,28 +116,40 @@ pub(crate) fn simulate_linearised_sgd(
 ) -> ChainRun {
     let n = hessians.len();
     let d = hessians.first().map_or(0, Matrix::nrows);
+    // Column-major copies of the Hᵢ for a tight inner loop.
+    let flat: Vec<&[f64]> = hessians.iter().map(|h| h.as_slice()).collect();
     let mut sums = vec![vec![0.0; steps + 1]; groups];
     let mut counts = vec![0usize; groups];
     let mut finals = Vec::with_capacity(chains);
     let mut batch = Vec::with_capacity(batch_size);
-    let mut he = Vector::zeros(d);
+    let mut he = vec![0.0; d];
     let scale = eta / batch_size as f64;
     let start_scale = 1.0 / (d as f64).sqrt();
     for c in 0..chains {
         let g = c % groups;
         counts[g] += 1;
-        let mut e = gaussian_vector(d, rng) * start_scale;
-        sums[g][0] += e.norm_squared();
+        let mut e: Vec<f64> = gaussian_vector(d, rng).iter().map(|v| v * start_scale).collect();
+        sums[g][0] += e.iter().map(|v| v * v).sum::<f64>();
         for s in 1..=steps {
             sample_subset(n, batch_size, rng, &mut batch);
-            he.fill(0.0);
+            he.iter_mut().for_each(|v| *v = 0.0);
             for &i in &batch {
-                he.gemv(1.0, &hessians[i], &e, 1.0);
+                let h = flat[i];
+                for (col, &ej) in e.iter().enumerate() {
+                    let column = &h[col * d..(col + 1) * d];
+                    for (acc, &hij) in he.iter_mut().zip(column) {
+                        *acc += hij * ej;
+                    }
+                }
             }
-            e.axpy(-scale, &he, 1.0);
-            sums[g][s] += e.norm_squared();
+            let mut norm2 = 0.0;
+            for (ej, &hj) in e.iter_mut().zip(&he) {
+                *ej -= scale * hj;
+                norm2 += *ej * *ej;
+            }
+            sums[g][s] += norm2;
         }
-        finals.push(e.norm_squared());
+        finals.push(e.iter().map(|v| v * v).sum::<f64>());
     }
     for (g, row) in sums.iter_mut().enumerate() {
         let k = counts[g].max(1) as f64;
