@@ -14,3 +14,7 @@ proof!(
     linearised_sgd_simulation_slope_matches_log_rho,
     "linearised_sgd_simulation"
 );
+proof!(
+    nonlinear_stability_matches_rho_at_the_minimum,
+    "nonlinear_stability"
+);

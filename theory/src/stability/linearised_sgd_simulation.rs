@@ -149,7 +149,11 @@ impl Check for LinearisedSgdSimulation {
             })?;
             let map = base.clone().with_learning_rate(eta)?;
             // The spec's 2·10⁴ chains, except at the boundary, which is inconclusive by rule.
-            let chains = if (target - 1.0_f64).abs() < 0.01 { 5_000 } else { 20_000 };
+            let chains = if (target - 1.0_f64).abs() < 0.01 {
+                5_000
+            } else {
+                20_000
+            };
             let run = simulate(&map, chains, seed.child(k as u64), "linearised-sgd-chains")?;
             let log_rho = run.rho.ln();
             let boundary = (run.rho - 1.0).abs() < 0.01;
@@ -200,7 +204,10 @@ impl Check for LinearisedSgdSimulation {
                 }),
             );
             if !boundary {
-                let relation = Relation::ZScore { se: run.mc_final_se, max_z: z_max };
+                let relation = Relation::ZScore {
+                    se: run.mc_final_se,
+                    max_z: z_max,
+                };
                 let verdict = if run.ess < MIN_ESS {
                     Verdict::Inconclusive
                 } else {

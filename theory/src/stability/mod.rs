@@ -4,6 +4,7 @@ use crate::Check;
 
 pub mod gd_stability;
 pub mod linearised_sgd_simulation;
+pub mod nonlinear_stability;
 pub mod sgd_linear_stability;
 
 mod support;
@@ -15,5 +16,6 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(gd_stability::GdStability),
         Box::new(sgd_linear_stability::SgdLinearStability),
         Box::new(linearised_sgd_simulation::LinearisedSgdSimulation),
+        Box::new(nonlinear_stability::NonlinearStability),
     ]
 }

@@ -128,7 +128,10 @@ pub(crate) fn simulate_linearised_sgd(
     for c in 0..chains {
         let g = c % groups;
         counts[g] += 1;
-        let mut e: Vec<f64> = gaussian_vector(d, rng).iter().map(|v| v * start_scale).collect();
+        let mut e: Vec<f64> = gaussian_vector(d, rng)
+            .iter()
+            .map(|v| v * start_scale)
+            .collect();
         sums[g][0] += e.iter().map(|v| v * v).sum::<f64>();
         for s in 1..=steps {
             sample_subset(n, batch_size, rng, &mut batch);
@@ -246,4 +249,48 @@ pub(crate) fn exact_mean_square_path(
         out.push(p.trace());
     }
     Ok(out)
+}
+
+/// Slopes in t of ln(mean) and ln(median) across chains of `paths[c][t]`
+/// (t ∈ `window`), each with a delete-one-group jackknife SE (chain c is in group
+/// c mod `groups`): `(mean_slope, mean_se, median_slope, median_se)`.
+pub(crate) fn mean_and_median_slopes(
+    paths: &[Vec<f64>],
+    window: std::ops::RangeInclusive<usize>,
+    groups: usize,
+) -> (f64, f64, f64, f64) {
+    let statistic = |skip: Option<usize>, median: bool| {
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        let mut column = Vec::with_capacity(paths.len());
+        for t in window.clone() {
+            column.clear();
+            column.extend(
+                paths
+                    .iter()
+                    .enumerate()
+                    .filter(|(c, _)| Some(c % groups) != skip)
+                    .map(|(_, p)| p.get(t).copied().unwrap_or(f64::NAN)),
+            );
+            let value = if median {
+                column.sort_by(f64::total_cmp);
+                column.get(column.len() / 2).copied().unwrap_or(f64::NAN)
+            } else {
+                column.iter().sum::<f64>() / column.len().max(1) as f64
+            };
+            xs.push(t as f64);
+            ys.push(value.ln());
+        }
+        slope(&xs, &ys)
+    };
+    let jackknife = |median: bool| {
+        let full = statistic(None, median);
+        let jack: Vec<f64> = (0..groups).map(|g| statistic(Some(g), median)).collect();
+        let m = jack.iter().sum::<f64>() / groups as f64;
+        let var = (groups as f64 - 1.0) / groups as f64
+            * jack.iter().map(|s| (s - m).powi(2)).sum::<f64>();
+        (full, var.sqrt())
+    };
+    let (mean_slope, mean_se) = jackknife(false);
+    let (median_slope, median_se) = jackknife(true);
+    (mean_slope, mean_se, median_slope, median_se)
 }
