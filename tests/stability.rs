@@ -18,3 +18,7 @@ proof!(
     nonlinear_stability_matches_rho_at_the_minimum,
     "nonlinear_stability"
 );
+proof!(
+    slide_scalar_formula_is_reported_wrong,
+    "slide_scalar_formula"
+);

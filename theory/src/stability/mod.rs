@@ -6,6 +6,7 @@ pub mod gd_stability;
 pub mod linearised_sgd_simulation;
 pub mod nonlinear_stability;
 pub mod sgd_linear_stability;
+pub mod slide_scalar_formula;
 
 mod support;
 
@@ -17,5 +18,6 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(sgd_linear_stability::SgdLinearStability),
         Box::new(linearised_sgd_simulation::LinearisedSgdSimulation),
         Box::new(nonlinear_stability::NonlinearStability),
+        Box::new(slide_scalar_formula::SlideScalarFormula),
     ]
 }
