@@ -22,3 +22,8 @@ proof!(
     slide_scalar_formula_is_reported_wrong,
     "slide_scalar_formula"
 );
+proof!(r_identity_exact_algebra, "r_identity");
+proof!(
+    r_identity_monte_carlo_gaussian_and_rademacher,
+    "r_identity_monte_carlo"
+);

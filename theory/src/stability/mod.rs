@@ -5,6 +5,8 @@ use crate::Check;
 pub mod gd_stability;
 pub mod linearised_sgd_simulation;
 pub mod nonlinear_stability;
+pub mod r_identity;
+pub mod r_identity_monte_carlo;
 pub mod sgd_linear_stability;
 pub mod slide_scalar_formula;
 
@@ -19,5 +21,7 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(linearised_sgd_simulation::LinearisedSgdSimulation),
         Box::new(nonlinear_stability::NonlinearStability),
         Box::new(slide_scalar_formula::SlideScalarFormula),
+        Box::new(r_identity::RIdentity),
+        Box::new(r_identity_monte_carlo::RIdentityMonteCarlo),
     ]
 }

@@ -294,3 +294,18 @@ pub(crate) fn mean_and_median_slopes(
     let (median_slope, median_se) = jackknife(true);
     (mean_slope, mean_se, median_slope, median_se)
 }
+
+/// r(x) = 1 − 2γ·xᵀH²x/xᵀHx + γ²·xᵀH³x/xᵀHx (lecture 002, Wu, Wang & Su 2022).
+pub(crate) fn r_factor(h: &Matrix, x: &Vector, gamma: f64) -> f64 {
+    let hx = h * x;
+    let q1 = x.dot(&hx);
+    let q2 = hx.dot(&hx);
+    let q3 = hx.dot(&(h * &hx));
+    1.0 - 2.0 * gamma * q2 / q1 + gamma * gamma * q3 / q1
+}
+
+/// The step size where r(x) = 1: γ* = 2·xᵀH²x/xᵀH³x.
+pub(crate) fn r_threshold(h: &Matrix, x: &Vector) -> f64 {
+    let hx = h * x;
+    2.0 * hx.dot(&hx) / hx.dot(&(h * &hx))
+}
