@@ -27,3 +27,7 @@ proof!(
     r_identity_monte_carlo_gaussian_and_rademacher,
     "r_identity_monte_carlo"
 );
+proof!(
+    r_identity_state_dependent_least_squares,
+    "r_identity_state_dependent"
+);

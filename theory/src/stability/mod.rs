@@ -7,6 +7,7 @@ pub mod linearised_sgd_simulation;
 pub mod nonlinear_stability;
 pub mod r_identity;
 pub mod r_identity_monte_carlo;
+pub mod r_identity_state_dependent;
 pub mod sgd_linear_stability;
 pub mod slide_scalar_formula;
 
@@ -23,5 +24,6 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(slide_scalar_formula::SlideScalarFormula),
         Box::new(r_identity::RIdentity),
         Box::new(r_identity_monte_carlo::RIdentityMonteCarlo),
+        Box::new(r_identity_state_dependent::RIdentityStateDependent),
     ]
 }
