@@ -8,17 +8,32 @@
 mod argmin_adapter;
 mod sampler;
 
+pub mod classification_2d;
+pub mod go_suite;
+pub mod l1_norm;
 pub mod least_squares;
 pub mod logistic;
+pub mod mlp;
+pub mod pl_example;
 pub mod quadratic;
 pub mod rastrigin;
+pub mod three_point;
+pub mod tilted_rastrigin;
+pub mod two_cycle;
 
 pub use argmin_adapter::AsArgmin;
+pub use classification_2d::Classification2d;
+pub use l1_norm::{L1Norm, SmoothedL1Norm};
 pub use least_squares::LeastSquares;
 pub use logistic::LogisticRegression;
+pub use mlp::{Activation, LayerLayout, Mlp, MlpLoss, MlpWorkspace};
+pub use pl_example::PlExample;
 pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;
 pub use sampler::{BatchSampler, Sampling};
+pub use three_point::ThreePoint;
+pub use tilted_rastrigin::TiltedRastrigin;
+pub use two_cycle::TwoCycle;
 
 use crate::{Matrix, Vector};
 

@@ -18,7 +18,7 @@ pub enum Sampling {
 }
 
 /// Draws mini-batches of indices in `0..n` according to a [`Sampling`] rule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchSampler {
     n: usize,
     sampling: Sampling,

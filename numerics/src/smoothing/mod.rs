@@ -5,10 +5,15 @@
 
 pub mod degree;
 pub mod kernel;
+pub mod logistic;
+pub mod monte_carlo;
 pub mod quadratic;
 pub mod rastrigin;
+pub mod rastrigin_landscape;
 
 pub use degree::{beta_hat, smoothing_degree, NoiseForm};
 pub use kernel::Kernel;
+pub use logistic::SmoothedLogistic;
+pub use monte_carlo::{Difference, Estimate, MonteCarlo, VectorEstimate};
 pub use quadratic::SmoothedQuadratic;
 pub use rastrigin::SmoothedRastrigin;

@@ -2,8 +2,16 @@
 
 use crate::Check;
 
+pub mod sgd_fixed_delta_escape;
+pub mod sgd_one_step_identity;
+pub mod sgd_quadratic_moments;
+
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
-    vec![]
+    vec![
+        Box::new(sgd_one_step_identity::SgdOneStepIdentity),
+        Box::new(sgd_quadratic_moments::SgdQuadraticMoments),
+        Box::new(sgd_fixed_delta_escape::SgdFixedDeltaEscape),
+    ]
 }

@@ -1,0 +1,740 @@
+//! [`ImplicitGraduated`]: graduated optimization over stages m = 1..M with decreasing
+//! δ_m (arXiv 2311.08745, Algorithms 1/2; spec §4.2–4.3), either as GD on the exactly
+//! smoothed f̂_{δ_m} ([`SmoothedGd`], the surrogate analysed by the theory) or as
+//! SGD/SHB/NSHB on f with (η, b) chosen so that the noise has degree δ_m
+//! ([`NoisyGradient`], the implicit version).
+
+use super::common::{current_param, minibatch_gradient, MiniBatchStream, MomentumReset, State};
+use super::delta_schedule::check_deltas;
+use super::exact_smoothing::ExactSmoothing;
+use super::graduated_explicit::StageRecord;
+use crate::objective::{AsArgmin, FiniteSum, Objective, Sampling};
+use crate::smoothing::{beta_hat, smoothing_degree, Kernel, NoiseForm};
+use crate::{NumericsError, Result, Seed, Vector};
+use argmin::core::{Error, Problem, Solver, TerminationReason, TerminationStatus, KV};
+use argmin::kv;
+use serde::{Deserialize, Serialize};
+
+/// When a stage ends.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum StageLength {
+    /// After a fixed number of inner steps (the experiments: a fixed number of epochs).
+    Iterations(usize),
+    /// When the inner gradient norm ‖g‖ at the current point is ≤ `tolerance`, or after
+    /// `max_iterations` steps (surrogate chaining rule of spec §4.3 item 2: for a
+    /// σ-strongly convex stage ‖x − x*_δ‖ ≤ ‖∇f̂_δ(x)‖/σ).
+    GradientNorm {
+        /// Gradient-norm target.
+        tolerance: f64,
+        /// Step cap per stage.
+        max_iterations: usize,
+    },
+}
+
+/// One inner step of a stage: the update x → x_new at degree δ.
+pub trait StageStep<O> {
+    /// Takes one step from `x` at stage `stage` (degree δ); returns the new point, the
+    /// gradient used, the step size and diagnostics.
+    ///
+    /// # Errors
+    /// When the objective cannot provide what the step needs, or a hyperparameter
+    /// derived from δ is invalid.
+    fn step(
+        &mut self,
+        problem: &mut Problem<AsArgmin<O>>,
+        x: &Vector,
+        stage: usize,
+        delta: f64,
+    ) -> std::result::Result<(Vector, Vector, f64, KV), Error>;
+}
+
+/// The surrogate inner solver (Algorithm 2 as analysed in spec §4.3): GD
+/// x ← x − η_m ∇f̂_{δ_m}(x) on the closed-form smoothed objective.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmoothedGd {
+    kernel: Kernel,
+    steps: Vec<f64>,
+}
+
+impl SmoothedGd {
+    /// GD on f̂_δ for `kernel` with the same step η in every stage.
+    ///
+    /// # Errors
+    /// η not finite and > 0.
+    pub fn new(kernel: Kernel, learning_rate: f64) -> Result<Self> {
+        crate::error::check_positive("learning rate", learning_rate)?;
+        Ok(Self {
+            kernel,
+            steps: vec![learning_rate],
+        })
+    }
+
+    /// GD on f̂_δ with step η_m in stage m (e.g. 1/L_m); the last value is reused if the
+    /// schedule has more stages.
+    ///
+    /// # Errors
+    /// An empty list or a step that is not finite and > 0.
+    pub fn per_stage(kernel: Kernel, learning_rates: Vec<f64>) -> Result<Self> {
+        if learning_rates.is_empty() {
+            return Err(NumericsError::InvalidParameter {
+                name: "per-stage learning rates",
+                allowed: "at least one",
+                value: 0.0,
+            });
+        }
+        for &eta in &learning_rates {
+            crate::error::check_positive("learning rate", eta)?;
+        }
+        Ok(Self {
+            kernel,
+            steps: learning_rates,
+        })
+    }
+}
+
+impl<O: ExactSmoothing> StageStep<O> for SmoothedGd {
+    fn step(
+        &mut self,
+        problem: &mut Problem<AsArgmin<O>>,
+        x: &Vector,
+        stage: usize,
+        delta: f64,
+    ) -> std::result::Result<(Vector, Vector, f64, KV), Error> {
+        let eta = self
+            .steps
+            .get(stage)
+            .or(self.steps.last())
+            .copied()
+            .unwrap_or(f64::NAN);
+        let kernel = self.kernel;
+        let g = problem.problem("smoothed_gradient_count", |p| {
+            Ok(p.inner().smoothed(kernel, delta)?.gradient(x))
+        })?;
+        let x_new = x - &g * eta;
+        Ok((x_new, g, eta, KV::new()))
+    }
+}
+
+/// Which stochastic method runs on f inside a stage, with its noise model (spec §3,
+/// §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Method {
+    /// SGD: δ = ηC/√b.
+    Sgd,
+    /// SHB (m ← βm + g): δ = η√(C²/b + β̂(β)(C²/b + K²)).
+    Shb {
+        /// Momentum factor β ∈ [0, 1).
+        beta: f64,
+        /// Gradient-norm bound K.
+        k: f64,
+    },
+    /// NSHB (m ← βm + (1 − β)g): δ = η√(C²/b + 4β²(C²/b + K²)).
+    Nshb {
+        /// Momentum factor β ∈ [0, 1).
+        beta: f64,
+        /// Gradient-norm bound K.
+        k: f64,
+    },
+}
+
+impl Method {
+    fn noise_form(&self) -> NoiseForm {
+        match *self {
+            Method::Sgd => NoiseForm::Sgd,
+            Method::Shb { beta, k } => NoiseForm::HeavyBall { beta, k },
+            Method::Nshb { beta, k } => NoiseForm::NormalizedHeavyBall { beta, k },
+        }
+    }
+
+    /// (a, c) with δ²/η² = a·C²/b + c: SGD (1, 0); SHB (1 + β̂, β̂K²); NSHB
+    /// (1 + 4β², 4β²K²).
+    fn noise_coefficients(&self) -> (f64, f64) {
+        match *self {
+            Method::Sgd => (1.0, 0.0),
+            Method::Shb { beta, k } => {
+                let bh = beta_hat(beta);
+                (1.0 + bh, bh * k * k)
+            }
+            Method::Nshb { beta, k } => (1.0 + 4.0 * beta * beta, 4.0 * beta * beta * k * k),
+        }
+    }
+}
+
+/// How (η, b) are chosen from the target δ_m.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum NoiseControl {
+    /// Fixed b, η_m = δ_m / δ(η = 1, b) (learning-rate decay).
+    LearningRate {
+        /// The batch size b.
+        batch_size: usize,
+    },
+    /// Fixed η, b_m = ⌊a C² / (δ_m²/η² − c)⌋ (batch growth; δ is then realised only up
+    /// to the integer cast, and the realised δ is reported).
+    BatchSize {
+        /// The learning rate η.
+        learning_rate: f64,
+    },
+}
+
+/// The implicit inner solver: SGD, SHB or NSHB on f with hyperparameters set so that
+/// the degree of smoothing of the gradient noise equals δ_m (given C², and K for the
+/// momentum forms).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoisyGradient {
+    method: Method,
+    control: NoiseControl,
+    c2: f64,
+    stream: MiniBatchStream,
+    reset: MomentumReset,
+    buffer: Option<Vector>,
+}
+
+impl NoisyGradient {
+    /// `method` with (η, b) from `control`, noise variance bound C² = `c2`, and batches
+    /// from `seed` (with replacement by default).
+    ///
+    /// # Errors
+    /// C² not finite and > 0; β ∉ [0, 1) or K < 0; a fixed η ≤ 0 or b = 0.
+    pub fn new(method: Method, control: NoiseControl, c2: f64, seed: Seed) -> Result<Self> {
+        crate::error::check_positive("noise variance C²", c2)?;
+        if let Method::Shb { beta, k } | Method::Nshb { beta, k } = method {
+            super::common::check_constants(1.0, 1, beta)?;
+            crate::error::check_closed("gradient bound K", "finite and ≥ 0", k, 0.0, f64::MAX)?;
+        }
+        match control {
+            NoiseControl::LearningRate { batch_size: 0 } => {
+                return Err(NumericsError::InvalidParameter {
+                    name: "batch size",
+                    allowed: "at least 1",
+                    value: 0.0,
+                })
+            }
+            NoiseControl::BatchSize { learning_rate } => {
+                crate::error::check_positive("learning rate", learning_rate)?;
+            }
+            NoiseControl::LearningRate { .. } => {}
+        }
+        Ok(Self {
+            method,
+            control,
+            c2,
+            stream: MiniBatchStream::new(Sampling::WithReplacement, seed),
+            reset: MomentumReset::Never,
+            buffer: None,
+        })
+    }
+
+    /// How batches are drawn (default [`Sampling::WithReplacement`]).
+    #[must_use]
+    pub fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.stream.sampling = sampling;
+        self
+    }
+
+    /// When the momentum buffer is zeroed (default never).
+    #[must_use]
+    pub fn with_reset(mut self, reset: MomentumReset) -> Self {
+        self.reset = reset;
+        self
+    }
+
+    /// (η, b) for the target δ under this control rule.
+    ///
+    /// # Errors
+    /// If no batch size ≥ 1 realises δ at the fixed η (δ²/η² ≤ c or b < 1).
+    pub fn hyperparameters(&self, delta: f64) -> Result<(f64, usize)> {
+        match self.control {
+            NoiseControl::LearningRate { batch_size } => {
+                let unit =
+                    smoothing_degree(1.0, self.c2, batch_size as f64, self.method.noise_form());
+                Ok((delta / unit, batch_size))
+            }
+            NoiseControl::BatchSize { learning_rate } => {
+                let (a, c) = self.method.noise_coefficients();
+                let excess = delta * delta / (learning_rate * learning_rate) - c;
+                let b = a * self.c2 / excess;
+                if !(excess > 0.0 && b.is_finite() && b >= 1.0) {
+                    return Err(NumericsError::InvalidParameter {
+                        name: "batch size realising δ",
+                        allowed: "finite and ≥ 1",
+                        value: b,
+                    });
+                }
+                // Truncation as the authors' int(b).
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                Ok((learning_rate, b.floor() as usize))
+            }
+        }
+    }
+}
+
+impl<O: FiniteSum> StageStep<O> for NoisyGradient {
+    fn step(
+        &mut self,
+        problem: &mut Problem<AsArgmin<O>>,
+        x: &Vector,
+        _stage: usize,
+        delta: f64,
+    ) -> std::result::Result<(Vector, Vector, f64, KV), Error> {
+        let (eta, b) = self.hyperparameters(delta)?;
+        let n = super::common::sample_count(problem)?;
+        let epoch_before = self.stream.epoch(n);
+        let batch = self.stream.next_batch(n, b)?;
+        let g = minibatch_gradient(problem, &batch, x)?;
+        let (beta, weight) = match self.method {
+            Method::Sgd => (0.0, 1.0),
+            Method::Shb { beta, .. } => (beta, 1.0),
+            Method::Nshb { beta, .. } => (beta, 1.0 - beta),
+        };
+        let m = match self.buffer.take() {
+            Some(m) if beta > 0.0 => m * beta + &g * weight,
+            _ => &g * weight,
+        };
+        let x_new = x - &m * eta;
+        self.buffer = Some(m);
+        // The buffer is zeroed once the batch that completes an epoch has been used.
+        if self.reset == MomentumReset::EachEpoch && self.stream.epoch(n) != epoch_before {
+            self.buffer = None;
+        }
+        let realised = smoothing_degree(eta, self.c2, batch.len() as f64, self.method.noise_form());
+        let kv = kv!(
+            "batch_size" => batch.len() as u64;
+            "delta_realised" => realised;
+            "momentum" => beta;
+        );
+        Ok((x_new, g, eta, kv))
+    }
+}
+
+/// Graduated optimization over a δ schedule δ_1 > δ_2 > … > δ_M: stage m runs the
+/// inner solver at degree δ_m until its [`StageLength`] rule ends the stage.
+///
+/// * With [`SmoothedGd`] this is the surrogate Algorithm 1/2 of spec §4.3 (GD on the
+///   exact f̂_{δ_m});
+/// * with [`NoisyGradient`] it is implicit graduated optimization: SGD/SHB/NSHB on f
+///   with ηC/√b (or its momentum analogue) equal to δ_m.
+///
+/// One argmin iteration is one inner step; the run ends by itself after stage M
+/// (`SolverExit("schedule finished")`). Per-stage [`StageRecord`]s (δ, step,
+/// iterations, f at the stage end) are kept in the solver. Diagnostics: `stage`,
+/// `delta`, `learning_rate` and the inner solver's (`batch_size`, `delta_realised`, …).
+///
+/// ## Requirements on the optimization problem
+///
+/// [`ExactSmoothing`] for [`SmoothedGd`], [`FiniteSum`] for [`NoisyGradient`], wrapped in
+/// [`AsArgmin`].
+///
+/// ## Reference
+///
+/// Sato & Iiduka, *Using stochastic gradient descent to smooth nonconvex functions:
+/// analysis of implicit graduated optimization*, arXiv 2311.08745, Algorithms 1–2;
+/// Hazan, Levy & Shalev-Shwartz, *On graduated optimization for stochastic non-convex
+/// problems*, ICML 2016.
+///
+/// # Example
+///
+/// ```
+/// use argmin::core::Executor;
+/// use nalgebra::DVector;
+/// use numerics::objective::{AsArgmin, Rastrigin};
+/// use numerics::optim::delta_schedule::polynomial_deltas;
+/// use numerics::optim::graduated_implicit::{ImplicitGraduated, SmoothedGd, StageLength};
+/// use numerics::smoothing::Kernel;
+/// let solver = ImplicitGraduated::new(
+///     polynomial_deltas(10, 1.0, 2.0).unwrap(),
+///     StageLength::Iterations(50),
+///     SmoothedGd::new(Kernel::Gaussian, 0.002).unwrap(),
+/// )
+/// .unwrap();
+/// let res = Executor::new(AsArgmin(Rastrigin::new(2).unwrap()), solver)
+///     .configure(|s| s.param(DVector::from_vec(vec![3.3, -2.2])).max_iters(u64::MAX))
+///     .run()
+///     .unwrap();
+/// assert_eq!(res.solver.stages().len(), 10);
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImplicitGraduated<I> {
+    deltas: Vec<f64>,
+    length: StageLength,
+    inner: I,
+    stage: usize,
+    in_stage: usize,
+    track_cost: bool,
+    stages: Vec<StageRecord>,
+}
+
+impl<I> ImplicitGraduated<I> {
+    /// Stages δ_1, …, δ_M = `deltas`, ended by `length`, with inner solver `inner`.
+    ///
+    /// # Errors
+    /// An empty or non-positive δ list; a stage length of 0 or a tolerance that is not
+    /// finite and > 0.
+    pub fn new(deltas: Vec<f64>, length: StageLength, inner: I) -> Result<Self> {
+        check_deltas(&deltas)?;
+        match length {
+            StageLength::Iterations(0)
+            | StageLength::GradientNorm {
+                max_iterations: 0, ..
+            } => {
+                return Err(NumericsError::InvalidParameter {
+                    name: "stage length",
+                    allowed: "at least 1 iteration",
+                    value: 0.0,
+                })
+            }
+            StageLength::GradientNorm { tolerance, .. } => {
+                crate::error::check_positive("stage gradient tolerance", tolerance)?;
+            }
+            StageLength::Iterations(_) => {}
+        }
+        Ok(Self {
+            deltas,
+            length,
+            inner,
+            stage: 0,
+            in_stage: 0,
+            track_cost: false,
+            stages: Vec::new(),
+        })
+    }
+
+    /// Whether to evaluate f(x_{k+1}) after every step (default `false`; the stage
+    /// records always hold f at the stage ends).
+    #[must_use]
+    pub fn with_cost(mut self, track_cost: bool) -> Self {
+        self.track_cost = track_cost;
+        self
+    }
+
+    /// The δ schedule.
+    #[must_use]
+    pub fn deltas(&self) -> &[f64] {
+        &self.deltas
+    }
+
+    /// The records of the stages completed so far.
+    #[must_use]
+    pub fn stages(&self) -> &[StageRecord] {
+        &self.stages
+    }
+
+    /// The inner solver.
+    #[must_use]
+    pub fn inner(&self) -> &I {
+        &self.inner
+    }
+}
+
+impl<O: Objective, I: StageStep<O>> Solver<AsArgmin<O>, State> for ImplicitGraduated<I> {
+    fn name(&self) -> &str {
+        "implicit graduated optimization"
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<AsArgmin<O>>,
+        state: State,
+    ) -> std::result::Result<(State, Option<KV>), Error> {
+        let x = current_param(&state, "ImplicitGraduated")?;
+        let stage = self.stage;
+        let delta = *self.deltas.get(stage).ok_or_else(|| {
+            Error::from(NumericsError::Other(
+                "implicit graduated optimization: past the last stage".into(),
+            ))
+        })?;
+        let (x_new, g, eta, inner_kv) = self.inner.step(problem, &x, stage, delta)?;
+        self.in_stage += 1;
+        let done = match self.length {
+            StageLength::Iterations(n) => self.in_stage >= n,
+            StageLength::GradientNorm {
+                tolerance,
+                max_iterations,
+            } => g.norm() <= tolerance || self.in_stage >= max_iterations,
+        };
+        let cost = if self.track_cost || done {
+            Some(problem.cost(&x_new)?)
+        } else {
+            None
+        };
+        if done {
+            self.stages.push(StageRecord {
+                stage,
+                delta,
+                learning_rate: eta,
+                iterations: self.in_stage,
+                value: cost.unwrap_or(f64::NAN),
+            });
+            self.stage += 1;
+            self.in_stage = 0;
+        }
+        let kv = kv!(
+            "stage" => stage as u64;
+            "delta" => delta;
+            "learning_rate" => eta;
+        )
+        .merge(inner_kv);
+        let state = match cost {
+            Some(c) if self.track_cost => state.cost(c),
+            _ => state,
+        };
+        Ok((state.param(x_new).gradient(g), Some(kv)))
+    }
+
+    fn terminate(&mut self, _state: &State) -> TerminationStatus {
+        if self.stage >= self.deltas.len() {
+            TerminationStatus::Terminated(TerminationReason::SolverExit("schedule finished".into()))
+        } else {
+            TerminationStatus::NotTerminated
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objective::{LeastSquares, Rastrigin};
+    use crate::optim::delta_schedule::polynomial_deltas;
+    use crate::optim::testing::{checkpoint_resume_matches, least_squares};
+    use crate::optim::{Nshb, Sgd, Shb};
+    use crate::Matrix;
+    use argmin::core::Executor;
+    use std::f64::consts::PI;
+
+    #[test]
+    fn implicit_graduated_rejects_bad_parameters() {
+        let inner = SmoothedGd::new(Kernel::Gaussian, 0.01).unwrap();
+        assert!(ImplicitGraduated::new(vec![], StageLength::Iterations(5), inner.clone()).is_err());
+        assert!(
+            ImplicitGraduated::new(vec![1.0], StageLength::Iterations(0), inner.clone()).is_err()
+        );
+        assert!(ImplicitGraduated::new(
+            vec![1.0],
+            StageLength::GradientNorm {
+                tolerance: 0.0,
+                max_iterations: 3
+            },
+            inner
+        )
+        .is_err());
+        assert!(SmoothedGd::new(Kernel::Gaussian, 0.0).is_err());
+        assert!(SmoothedGd::per_stage(Kernel::Gaussian, vec![]).is_err());
+        let c = NoiseControl::LearningRate { batch_size: 4 };
+        assert!(NoisyGradient::new(Method::Sgd, c, 0.0, Seed(0)).is_err());
+        assert!(NoisyGradient::new(Method::Shb { beta: 1.0, k: 1.0 }, c, 1.0, Seed(0)).is_err());
+        assert!(NoisyGradient::new(
+            Method::Sgd,
+            NoiseControl::LearningRate { batch_size: 0 },
+            1.0,
+            Seed(0)
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn implicit_graduated_smoothed_stages_match_closed_form() {
+        // Two stages δ = (2, 1), one step each, η = 0.01 on 1-D Rastrigin from 0.3:
+        // x ← x − η(2x + 20π e^{−2π²δ²} sin 2πx).
+        let grad = |x: f64, d: f64| {
+            2.0 * x + 20.0 * PI * (-2.0 * PI * PI * d * d).exp() * (2.0 * PI * x).sin()
+        };
+        let x1 = 0.3 - 0.01 * grad(0.3, 2.0);
+        let x2 = x1 - 0.01 * grad(x1, 1.0);
+        let solver = ImplicitGraduated::new(
+            vec![2.0, 1.0],
+            StageLength::Iterations(1),
+            SmoothedGd::new(Kernel::Gaussian, 0.01).unwrap(),
+        )
+        .unwrap();
+        let res = Executor::new(AsArgmin(Rastrigin::new(1).unwrap()), solver)
+            .configure(|s| s.param(Vector::from_element(1, 0.3)).max_iters(100))
+            .run()
+            .unwrap();
+        assert_eq!(res.state().iter, 2);
+        assert!((res.state().param.as_ref().unwrap()[0] - x2).abs() < 1e-15);
+        let st = res.solver.stages();
+        assert_eq!(st.len(), 2);
+        assert!((st[1].delta - 1.0).abs() < 1e-15 && st[1].iterations == 1);
+    }
+
+    #[test]
+    fn implicit_graduated_gradient_rule_ends_stages_early() {
+        let solver = ImplicitGraduated::new(
+            polynomial_deltas(5, 1.0, 2.0).unwrap(),
+            StageLength::GradientNorm {
+                tolerance: 1e-6,
+                max_iterations: 10_000,
+            },
+            SmoothedGd::new(Kernel::Gaussian, 0.002).unwrap(),
+        )
+        .unwrap();
+        let res = Executor::new(AsArgmin(Rastrigin::new(3).unwrap()), solver)
+            .configure(|s| {
+                s.param(Vector::from_vec(vec![3.1, -4.4, 0.7]))
+                    .max_iters(u64::MAX)
+            })
+            .run()
+            .unwrap();
+        let st = res.solver.stages();
+        assert_eq!(st.len(), 5);
+        assert!(st.iter().all(|r| r.iterations < 10_000));
+        // x*_δ = 0 under GISO for every δ: the run ends at the global minimiser.
+        assert!(res.state().param.as_ref().unwrap().amax() < 1e-6);
+    }
+
+    #[test]
+    fn noise_control_realises_the_target_delta() {
+        let c2 = 4.0;
+        // (method, a δ that needs a batch of a few samples at η = 0.01)
+        for (method, target) in [
+            (Method::Sgd, 0.005),
+            (Method::Shb { beta: 0.9, k: 1.5 }, 0.15),
+            (Method::Nshb { beta: 0.5, k: 2.0 }, 0.025),
+        ] {
+            let lr = NoisyGradient::new(
+                method,
+                NoiseControl::LearningRate { batch_size: 16 },
+                c2,
+                Seed(0),
+            )
+            .unwrap();
+            let (eta, b) = lr.hyperparameters(0.3).unwrap();
+            let got = smoothing_degree(eta, c2, b as f64, method.noise_form());
+            assert!((got - 0.3).abs() < 1e-14, "{method:?}");
+            // Batch control: b = ⌊a C²/(δ²/η² − c)⌋, so the realised δ is ≥ the target
+            // and within one batch of it.
+            let bc = NoisyGradient::new(
+                method,
+                NoiseControl::BatchSize {
+                    learning_rate: 0.01,
+                },
+                c2,
+                Seed(0),
+            )
+            .unwrap();
+            let (eta, b) = bc.hyperparameters(target).unwrap();
+            let got = smoothing_degree(eta, c2, b as f64, method.noise_form());
+            let next = smoothing_degree(eta, c2, (b + 1) as f64, method.noise_form());
+            assert!(
+                got >= target - 1e-15 && next < target + 1e-15,
+                "{method:?}: b = {b}, {got} {next}"
+            );
+        }
+        let bc = NoisyGradient::new(
+            Method::Sgd,
+            NoiseControl::BatchSize {
+                learning_rate: 0.01,
+            },
+            4.0,
+            Seed(0),
+        )
+        .unwrap();
+        assert!(bc.hyperparameters(1.0).is_err()); // would need b < 1
+    }
+
+    fn implicit_run(method: Method, iters: usize) -> Vector {
+        let inner = NoisyGradient::new(
+            method,
+            NoiseControl::LearningRate { batch_size: 4 },
+            1.0,
+            Seed(5),
+        )
+        .unwrap();
+        let solver =
+            ImplicitGraduated::new(vec![0.02], StageLength::Iterations(iters), inner).unwrap();
+        Executor::new(AsArgmin(least_squares()), solver)
+            .configure(|s| s.param(Vector::zeros(3)).max_iters(u64::MAX))
+            .run()
+            .unwrap()
+            .state()
+            .param
+            .clone()
+            .unwrap()
+    }
+
+    #[test]
+    fn noisy_gradient_with_one_stage_is_the_plain_method_with_the_same_seed() {
+        // η = δ√b/C = 0.02·2/1 = 0.04 with b = 4, C² = 1.
+        let x = implicit_run(Method::Sgd, 20);
+        let y = Executor::new(
+            AsArgmin(least_squares()),
+            Sgd::new(0.04, 4, Seed(5)).unwrap(),
+        )
+        .configure(|s| s.param(Vector::zeros(3)).max_iters(20))
+        .run()
+        .unwrap();
+        assert!((x - y.state().param.clone().unwrap()).norm() < 1e-14);
+        // SHB/NSHB: η = δ/√(C²/b + ĉ(C²/b + K²)).
+        for (method, eta) in [
+            (
+                Method::Shb { beta: 0.5, k: 0.0 },
+                0.02 / (0.25f64 * 2.5).sqrt(),
+            ),
+            (
+                Method::Nshb { beta: 0.5, k: 0.0 },
+                0.02 / (0.25f64 * 2.0).sqrt(),
+            ),
+        ] {
+            let x = implicit_run(method, 20);
+            let y = match method {
+                Method::Shb { .. } => Executor::new(
+                    AsArgmin(least_squares()),
+                    Shb::new(eta, 4, 0.5, Seed(5)).unwrap(),
+                )
+                .configure(|s| s.param(Vector::zeros(3)).max_iters(20))
+                .run()
+                .unwrap()
+                .state()
+                .param
+                .clone(),
+                _ => Executor::new(
+                    AsArgmin(least_squares()),
+                    Nshb::new(eta, 4, 0.5, Seed(5)).unwrap(),
+                )
+                .configure(|s| s.param(Vector::zeros(3)).max_iters(20))
+                .run()
+                .unwrap()
+                .state()
+                .param
+                .clone(),
+            };
+            assert!((x - y.unwrap()).norm() < 1e-13, "{method:?}");
+        }
+    }
+
+    #[test]
+    fn noisy_gradient_momentum_reset_each_epoch() {
+        // N = 1, b = 1: every batch completes an epoch, so with the reset SHB is SGD.
+        let f = LeastSquares::new(Matrix::identity(1, 1), Vector::zeros(1), 0.0).unwrap();
+        let inner = NoisyGradient::new(
+            Method::Shb { beta: 0.9, k: 0.0 },
+            NoiseControl::LearningRate { batch_size: 1 },
+            1.0,
+            Seed(0),
+        )
+        .unwrap()
+        .with_reset(MomentumReset::EachEpoch);
+        let eta = inner.hyperparameters(0.1).unwrap().0;
+        let solver = ImplicitGraduated::new(vec![0.1], StageLength::Iterations(3), inner).unwrap();
+        let res = Executor::new(AsArgmin(f), solver)
+            .configure(|s| s.param(Vector::from_element(1, 1.0)).max_iters(u64::MAX))
+            .run()
+            .unwrap();
+        let want = (1.0 - eta).powi(3);
+        assert!((res.state().param.as_ref().unwrap()[0] - want).abs() < 1e-15);
+    }
+
+    #[test]
+    fn implicit_graduated_resumes_from_a_checkpoint() {
+        let inner = NoisyGradient::new(
+            Method::Shb { beta: 0.5, k: 1.0 },
+            NoiseControl::LearningRate { batch_size: 4 },
+            1.0,
+            Seed(2),
+        )
+        .unwrap();
+        let solver =
+            ImplicitGraduated::new(vec![0.05, 0.03, 0.01], StageLength::Iterations(4), inner)
+                .unwrap();
+        checkpoint_resume_matches(least_squares(), solver, Vector::zeros(3));
+    }
+}
