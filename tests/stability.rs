@@ -31,3 +31,4 @@ proof!(
     r_identity_state_dependent_least_squares,
     "r_identity_state_dependent"
 );
+proof!(sam_two_cycle_not_the_minimiser, "sam_two_cycle");
