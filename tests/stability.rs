@@ -32,3 +32,7 @@ proof!(
     "r_identity_state_dependent"
 );
 proof!(sam_two_cycle_not_the_minimiser, "sam_two_cycle");
+proof!(
+    sam_objective_trust_region_and_first_order_direction,
+    "sam_objective"
+);

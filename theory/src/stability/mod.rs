@@ -8,6 +8,7 @@ pub mod nonlinear_stability;
 pub mod r_identity;
 pub mod r_identity_monte_carlo;
 pub mod r_identity_state_dependent;
+pub mod sam_objective;
 pub mod sam_two_cycle;
 pub mod sgd_linear_stability;
 pub mod slide_scalar_formula;
@@ -27,5 +28,6 @@ pub fn checks() -> Vec<Box<dyn Check>> {
         Box::new(r_identity_monte_carlo::RIdentityMonteCarlo),
         Box::new(r_identity_state_dependent::RIdentityStateDependent),
         Box::new(sam_two_cycle::SamTwoCycle),
+        Box::new(sam_objective::SamObjective),
     ]
 }
