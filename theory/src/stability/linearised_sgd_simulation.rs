@@ -11,9 +11,9 @@
 //! exact tr(T⁴⁰⁰(I/d)) (z-test, Bonferroni over the η grid).
 //!
 //! Rules:
-//! * slope: PASS if |slope/ln ρ − 1| ≤ 2% and the jackknife SE is ≤ 0.5% of |ln ρ| (so
-//!   the 2% rule is resolved at 4 SE); FAIL if the deviation exceeds 2% by more than 4
-//!   SE; otherwise INCONCLUSIVE;
+//! * slope: with rel = |slope/ln ρ − 1| and SE the jackknife standard error relative
+//!   to |ln ρ|, PASS if rel + 2·SE ≤ 2% (the 2-SE interval lies inside the 2% band),
+//!   FAIL if rel − 4·SE > 2% (significantly outside), otherwise INCONCLUSIVE;
 //! * divergence iff ρ > 1: PASS if the slope has the sign of ln ρ and is 4 SE away from
 //!   0; |ρ − 1| < 0.01 is INCONCLUSIVE by the spec's rule;
 //! * every rule is INCONCLUSIVE when the effective sample size (Σx)²/Σx² of the final
@@ -45,6 +45,49 @@ const STEPS: usize = 400;
 const WINDOW_START: usize = 100;
 const GROUPS: usize = 20;
 const MIN_ESS: f64 = 100.0;
+
+/// Share of ln ρ(T) at ρ(T) = 1.02 that the Hessian noise contributes beyond the GD
+/// rate, 1 − ln(1 − ηλ_max)²/ln ρ(T): large enough that the GD rate misses the 2% band,
+/// small enough that 2·10⁴ chains resolve the mean square (effective sample size).
+const NOISE_SHARE: f64 = 0.055;
+
+/// η with ρ(T(η)) = `target` near the GD boundary ηλ_max = 2 (bisection on
+/// [1.8, 2.2]/λ_max, where ρ increases in η for the weak-noise family).
+fn boundary_learning_rate(map: &MeanSquareStability, target: f64) -> Result<f64> {
+    let lmax = lambda_max(map.mean_hessian())?;
+    let (mut lo, mut hi) = (1.8 / lmax, 2.2 / lmax);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if map.clone().with_learning_rate(mid)?.spectral_radius()? > target {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(0.5 * (lo + hi))
+}
+
+/// The spike scale c of Hᵢ = H₀ + c·gᵢgᵢᵀ for which the noise share at ρ(T) = 1.02 is
+/// `share` (bisection on c ∈ [1e−3, 2]; the share grows with c), so that every seed
+/// gets the same noise level.
+fn calibrate_noise(family: &dyn Fn(f64) -> Result<MeanSquareStability>, share: f64) -> Result<f64> {
+    let share_at = |c: f64| -> Result<f64> {
+        let map = family(c)?;
+        let eta = boundary_learning_rate(&map, 1.02)?;
+        let gd = (1.0 - eta * lambda_max(map.mean_hessian())?).powi(2).ln();
+        Ok(1.0 - gd / 1.02_f64.ln())
+    };
+    let (mut lo, mut hi): (f64, f64) = (1e-3, 2.0);
+    for _ in 0..40 {
+        let mid = (lo * hi).sqrt();
+        if share_at(mid)? > share {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok((lo * hi).sqrt())
+}
 
 /// Simulation summary for one learning rate.
 struct Run {
@@ -93,7 +136,7 @@ fn slope_verdict(run: &Run, reference: f64) -> Verdict {
     }
     let rel = (run.slope / reference - 1.0).abs();
     let rel_se = run.se / reference.abs();
-    if rel <= 0.02 && rel_se <= 0.005 {
+    if rel + 2.0 * rel_se <= 0.02 {
         Verdict::Pass
     } else if rel > 0.02 + 4.0 * rel_se {
         Verdict::Fail
@@ -131,14 +174,24 @@ impl Check for LinearisedSgdSimulation {
         let (d, n, b) = (4usize, 20usize, 4usize);
         let g0 = gaussian_matrix(d, d, &mut rng);
         let h0 = &g0 * g0.transpose() / d as f64 + Matrix::identity(d, d) * 0.2;
-        let hessians: Vec<Matrix> = (0..n)
+        let spikes: Vec<Matrix> = (0..n)
             .map(|_| {
                 let g = gaussian_matrix(d, 1, &mut rng);
-                let h = &h0 + &g * g.transpose() * 0.2;
-                (&h + h.transpose()) * 0.5
+                &g * g.transpose()
             })
             .collect();
-        let base = MeanSquareStability::new(hessians, b, 1.0)?;
+        let family = |c: f64| -> Result<MeanSquareStability> {
+            let hessians = spikes
+                .iter()
+                .map(|s| {
+                    let h = &h0 + s * c;
+                    (&h + h.transpose()) * 0.5
+                })
+                .collect();
+            Ok(MeanSquareStability::new(hessians, b, 1.0)?)
+        };
+        let c = calibrate_noise(&family, NOISE_SHARE)?;
+        let base = family(c)?;
         let eta_max = 2.2 / lambda_max(base.mean_hessian())?;
         let targets = [0.97, 0.98, 0.995, 1.005, 1.02, 1.03];
         let z_max = bonferroni_z(4, 1e-3);
@@ -175,7 +228,8 @@ impl Check for LinearisedSgdSimulation {
                     .with("relative_error", run.slope / log_rho - 1.0)
                     .with("ess", run.ess)
                     .with("chains", chains)
-                    .with("window", format!("[{WINDOW_START}, {STEPS}]")),
+                    .with("window", format!("[{WINDOW_START}, {STEPS}]"))
+                    .with("spike_scale", c),
                 );
             }
             report.push(

@@ -132,8 +132,9 @@ pub(crate) fn simulate_linearised_sgd(
             .iter()
             .map(|v| v * start_scale)
             .collect();
-        sums[g][0] += e.iter().map(|v| v * v).sum::<f64>();
-        for s in 1..=steps {
+        let row = &mut sums[g];
+        row[0] += e.iter().map(|v| v * v).sum::<f64>();
+        for slot in row.iter_mut().skip(1) {
             sample_subset(n, batch_size, rng, &mut batch);
             he.iter_mut().for_each(|v| *v = 0.0);
             for &i in &batch {
@@ -150,7 +151,7 @@ pub(crate) fn simulate_linearised_sgd(
                 *ej -= scale * hj;
                 norm2 += *ej * *ej;
             }
-            sums[g][s] += norm2;
+            *slot += norm2;
         }
         finals.push(e.iter().map(|v| v * v).sum::<f64>());
     }
