@@ -18,7 +18,7 @@ pub struct TraceEstimate {
 }
 
 /// tr(A) ≈ (1/m) Σⱼ zⱼᵀAzⱼ with i.i.d. Rademacher probes zⱼ ∈ {±1}ⁿ
-/// (E[zzᵀ] = I, so E[zᵀAz] = tr A; Var = 2Σ_{i≠j} A_ij² for symmetric A).
+/// (E\[zzᵀ\] = I, so E\[zᵀAz\] = tr A; Var = 2Σ_{i≠j} A_ij² for symmetric A).
 ///
 /// ```
 /// use numerics::spectrum::hutchinson_trace;

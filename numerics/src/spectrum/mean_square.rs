@@ -3,7 +3,7 @@
 //!
 //! Linearised SGD with a uniform B-subset Sₜ (without replacement) of the n samples is
 //! eₜ₊₁ = (I − ηH_{Sₜ})eₜ with H_S = (1/B)Σ_{i∈S} Hᵢ. Its second moment
-//! Pₜ = E[eₜeₜᵀ] evolves linearly, Pₜ₊₁ = T(Pₜ), with
+//! Pₜ = E\[eₜeₜᵀ\] evolves linearly, Pₜ₊₁ = T(Pₜ), with
 //!
 //! T(P) = (I − ηH)P(I − ηH) + η²p[(1/n)Σᵢ HᵢPHᵢ − HPH],
 //! p = (n − B)/(B(n − 1)), H = (1/n)ΣHᵢ,
