@@ -6,7 +6,6 @@ use theory::{registry, Report};
 /// Runs the check `id` with seed 0 and asserts that every case behaved as the check
 /// predicts (statements hold where their hypotheses hold, and are reported as not
 /// holding where they are violated), and that at least one case is refuting.
-#[allow(dead_code)] // used by proof! once the groups land
 pub fn assert_check(id: &str) -> Report {
     let check = registry::find(id).unwrap_or_else(|e| panic!("{e}"));
     let report = check
