@@ -459,7 +459,7 @@ impl Mlp {
         }
     }
 
-    /// Forward pass from ws.h[0]; fills z_l for all layers and h_l for l ≥ 1.
+    /// Forward pass from `ws.h[0]`; fills z_l for all layers and h_l for l ≥ 1.
     fn forward(&self, theta: &[f64], ws: &mut Workspace) {
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {
@@ -592,7 +592,7 @@ pub struct MlpWorkspace(Workspace);
 
 #[derive(Debug, Clone)]
 struct Workspace {
-    /// h_l, the input of layer l (h[0] = sample input).
+    /// h_l, the input of layer l (`h[0]` = sample input).
     h: Vec<Vec<f64>>,
     /// z_l, the pre-activation of layer l (z[L−1] = output).
     z: Vec<Vec<f64>>,

@@ -5,7 +5,7 @@
 //! Statement (lecture 003, "Overparameterization – LS example"; spec §9.5 and §8.2):
 //! for A ∈ R^{200×1000}, b Gaussian, every ∇fᵢ(x†) = aᵢ(aᵢᵀx† − bᵢ) = 0, so from x₀ = 0
 //! the iterates stay in row(A) and the error obeys e_{k+1} = (I − γaᵢaᵢᵀ)e_k exactly:
-//! E[e_{k+1}e_{k+1}ᵀ] = T(E[e_ke_kᵀ]) with T(P) = E_i[(I − γaᵢaᵢᵀ)P(I − γaᵢaᵢᵀ)].
+//! E\[e_{k+1}e_{k+1}ᵀ\] = T(E\[e_ke_kᵀ\]) with T(P) = E_i\[(I − γaᵢaᵢᵀ)P(I − γaᵢaᵢᵀ)\].
 //! T is self-adjoint (Frobenius) and positive, so ρ = ρ(T) is its largest eigenvalue
 //! with a PSD eigenvector V, E‖e_k‖² ~ cρ^k, and ρ ≤ ‖T(I)‖ = λ_max(T(I)) (Wu et al.).
 //!
@@ -16,7 +16,7 @@
 //!   γ(λ₂ − λ₁)(H̃) ~ 1e−5 apart, so it would need ~1e6 sweeps. (The library's
 //!   `spectrum::Lanczos` on vec(P) gives the same ρ — unit test in
 //!   `least_squares_support` — but needs ~1.5× the steps from its random start.)
-//! * Rate: chains started with E[e₀e₀ᵀ] = V and ‖e₀‖² = tr V (e₀ = ±√(tr V)·wⱼ, wⱼ
+//! * Rate: chains started with E\[e₀e₀ᵀ\] = V and ‖e₀‖² = tr V (e₀ = ±√(tr V)·wⱼ, wⱼ
 //!   an eigenvector of V drawn with probability ∝ its eigenvalue), so that
 //!   E‖e_k‖² = ρ^k·tr V exactly, with no transient; run until ρ^K = e^{−6} (ρ < 1) or
 //!   e^{+1} (ρ > 1, where single chains are heavy-tailed), 1.2·10⁶ steps per step size
@@ -67,7 +67,7 @@ const ZERO_CHAINS: u64 = 24;
 /// |log ρ|·K for the run from x₀ = 0.
 const ZERO_DECAY: f64 = 40.0;
 
-/// A sampler of z with E[zzᵀ] = V and ‖z‖² = tr V for a PSD V = Σⱼ μⱼwⱼwⱼᵀ (negative
+/// A sampler of z with E\[zzᵀ\] = V and ‖z‖² = tr V for a PSD V = Σⱼ μⱼwⱼwⱼᵀ (negative
 /// μⱼ clipped to 0): z = ±√(tr V)·wⱼ with j drawn with probability μⱼ/tr V.
 fn eigen_mixture_sampler(v: &Matrix) -> impl Fn(&mut Rng) -> Vector {
     let e = nalgebra::SymmetricEigen::new((v + v.transpose()) * 0.5);

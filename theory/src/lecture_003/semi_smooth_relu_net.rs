@@ -5,7 +5,7 @@
 //!
 //! Statement (lecture 003, "Semi-smoothness", after Allen-Zhu, Li & Song 2019; spec
 //! §9.4, report-only: the lecture gives no constants). Derivation of valid constants
-//! [DER]: for g(θ; x) = vᵀσ(W̃x̃) + b₂ (x̃ = (x, 1), W̃ = [W | b₁]), squared loss
+//! \[DER\]: for g(θ; x) = vᵀσ(W̃x̃) + b₂ (x̃ = (x, 1), W̃ = [W | b₁]), squared loss
 //! f = (1/N)Σ½uᵢ², uᵢ = g(θ; xᵢ) − yᵢ, and θ, θ' = θ + Δ in the ball B(θ₀, R):
 //! g(θ') − g(θ) − ∇g(θ)ᵀΔ = Σⱼ[Δvⱼ(σ(b) − σ(a)) + vⱼ(σ(b) − σ(a) − σ'(a)(b − a))] with
 //! a = w̃ⱼᵀx̃, b = w̃'ⱼᵀx̃; the first sum is ≤ ½‖x̃‖‖Δ‖², the ReLU remainder is ≥ 0 and

@@ -1,7 +1,7 @@
 //! C2.3 — epoch shuffling: each batch's marginal noise variance is the
 //! finite-population formula, and batches of one epoch are negatively correlated.
 //!
-//! Statement (spec §2.2, [DER]): with a random permutation per epoch cut into
+//! Statement (spec §2.2, \[DER\]): with a random permutation per epoch cut into
 //! consecutive batches (PyTorch `DataLoader(shuffle=True, drop_last=False)`), the batch
 //! at position k of size b_k is marginally a uniform b_k-subset, so
 //! E‖ω_k‖² = σ²(N − b_k)/(b_k(N − 1)); the last batch has b_K = N − (K − 1)b < b when

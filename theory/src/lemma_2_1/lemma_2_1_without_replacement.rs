@@ -1,6 +1,6 @@
 //! C2.2 — sampling without replacement: E‖ω‖² = σ²(x)(N − b)/(b(N − 1)) ≤ σ²(x)/b.
 //!
-//! Statement (spec §2.2, [DER]): for a uniform random b-subset S of {1, …, N} (the
+//! Statement (spec §2.2, \[DER\]): for a uniform random b-subset S of {1, …, N} (the
 //! marginal law of one `DataLoader(shuffle=True)` batch), the finite-population
 //! correction gives E‖ω‖² = σ²(N − b)/(b(N − 1)) = S²(1/b − 1/N) with S² = Nσ²/(N − 1).
 //! It equals σ² at b = 1 and 0 at b = N, and is ≤ σ²/b, so Lemma 2.1 holds a fortiori
