@@ -94,3 +94,21 @@ pub fn check_closed(
 pub fn check_positive(name: &'static str, value: f64) -> Result<f64> {
     check_open(name, "positive and finite", value, 0.0, f64::INFINITY)
 }
+
+/// Returns `Ok(value)` if the count `value` is at least `min` (1 or 2 in this crate),
+/// else an [`NumericsError::InvalidParameter`] naming `name`.
+pub fn check_count(name: &'static str, value: usize, min: usize) -> Result<usize> {
+    if value >= min {
+        return Ok(value);
+    }
+    let allowed = match min {
+        0 | 1 => "at least 1",
+        2 => "at least 2",
+        _ => "larger",
+    };
+    Err(NumericsError::InvalidParameter {
+        name,
+        allowed,
+        value: value as f64,
+    })
+}

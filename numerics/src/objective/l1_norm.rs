@@ -3,7 +3,7 @@
 use super::Objective;
 use crate::smoothing::Kernel;
 use crate::stats::normal_cdf;
-use crate::{Matrix, NumericsError, Result, Vector};
+use crate::{Matrix, Result, Vector};
 
 /// f(x) = ‖x‖₁ = Σᵢ |xᵢ|: convex, not differentiable where some xᵢ = 0, and
 /// √d-Lipschitz in the Euclidean norm (|‖x‖₁ − ‖y‖₁| ≤ ‖x − y‖₁ ≤ √d‖x − y‖).
@@ -28,15 +28,9 @@ impl L1Norm {
     /// ‖·‖₁ on Rᵈ.
     ///
     /// # Errors
-    /// [`NumericsError::InvalidParameter`] if `d == 0`.
+    /// [`crate::NumericsError::InvalidParameter`] if `d == 0`.
     pub fn new(d: usize) -> Result<Self> {
-        if d == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "dimension",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("dimension", d, 1)?;
         Ok(Self { d })
     }
 

@@ -214,13 +214,7 @@ impl MonteCarlo {
             0.0,
             f64::MAX,
         )?;
-        if samples < 2 {
-            return Err(NumericsError::InvalidParameter {
-                name: "number of Monte-Carlo samples",
-                allowed: "at least 2",
-                value: samples as f64,
-            });
-        }
+        crate::error::check_count("number of Monte-Carlo samples", samples, 2)?;
         Ok(Self {
             kernel,
             delta,

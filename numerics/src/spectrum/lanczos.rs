@@ -103,13 +103,7 @@ impl Lanczos {
     /// # Errors
     /// [`NumericsError::InvalidParameter`] if `steps == 0`.
     pub fn with_max_steps(mut self, steps: usize) -> Result<Self> {
-        if steps == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "Lanczos steps",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("Lanczos steps", steps, 1)?;
         self.max_steps = Some(steps);
         Ok(self)
     }
