@@ -22,13 +22,7 @@ impl SmoothedQuadratic {
     /// # Errors
     /// δ negative or non-finite.
     pub fn new(f: Quadratic, kernel: Kernel, delta: f64) -> Result<Self> {
-        crate::error::check_closed(
-            "degree of smoothing δ",
-            "≥ 0 and finite",
-            delta,
-            0.0,
-            f64::MAX,
-        )?;
+        crate::smoothing::check_delta(delta)?;
         Ok(Self { f, kernel, delta })
     }
 

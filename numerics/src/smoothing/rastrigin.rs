@@ -36,13 +36,7 @@ impl SmoothedRastrigin {
     /// `d == 0`, or δ negative or non-finite.
     pub fn new(d: usize, kernel: Kernel, delta: f64) -> Result<Self> {
         crate::error::check_count("dimension", d, 1)?;
-        crate::error::check_closed(
-            "degree of smoothing δ",
-            "≥ 0 and finite",
-            delta,
-            0.0,
-            f64::MAX,
-        )?;
+        crate::smoothing::check_delta(delta)?;
         Ok(Self {
             d,
             kernel,

@@ -211,11 +211,7 @@ impl Check for OverParameterisedLinearRate {
             report.push(
                 Case::new(
                     format!("{label}: ρ(T|row) < 1"),
-                    if *convergent {
-                        Expect::Holds
-                    } else {
-                        Expect::Violated
-                    },
+                    Expect::holds_if(*convergent),
                     rho,
                     Relation::Le {
                         rtol: 0.0,
@@ -262,14 +258,11 @@ impl Check for OverParameterisedLinearRate {
                 v.push(n0);
             }
             report.push(
-                Case::new(
+                Case::mean_z(
                     format!("{label}: E‖e_K‖² = ρ^K E‖e₀‖² with E[e₀e₀ᵀ] = V_top"),
                     Expect::Holds,
-                    control.mean(),
-                    Relation::ZScore {
-                        se: control.std_error(),
-                        max_z: zmax,
-                    },
+                    &control,
+                    zmax,
                     0.0,
                 )
                 .with("gamma", gamma)
@@ -342,11 +335,7 @@ impl Check for OverParameterisedLinearRate {
             report.push(
                 Case::new(
                     format!("{label}: E‖x_k − x†‖² → 0 from x₀ = 0"),
-                    if *convergent {
-                        Expect::Holds
-                    } else {
-                        Expect::Violated
-                    },
+                    Expect::holds_if(*convergent),
                     growth,
                     Relation::Le {
                         rtol: 0.0,

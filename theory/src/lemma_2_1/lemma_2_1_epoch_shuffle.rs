@@ -99,18 +99,15 @@ impl Check for Lemma21EpochShuffle {
                     let last = kpos + 1 == positions && bk < B;
                     // Reference: the finite-population closed form at b_k (spec §2.2).
                     report.push(
-                        Case::new(
+                        Case::mean_z(
                             format!(
                                 "{} x{xi} position {kpos} (b_k={bk}{})",
                                 p.name,
                                 if last { ", last" } else { "" }
                             ),
                             Expect::Holds,
-                            st.mean(),
-                            Relation::ZScore {
-                                se: st.std_error(),
-                                max_z: zmax,
-                            },
+                            st,
+                            zmax,
                             without_replacement_variance(sigma2, n, bk),
                         )
                         .with("b_k", bk)
@@ -121,14 +118,11 @@ impl Check for Lemma21EpochShuffle {
                 }
                 // Reference: E⟨ω₁, ω₂⟩ = (1/b²)·b²·E⟨g̃ᵢ, g̃ⱼ⟩ = −σ²/(N − 1) (i ≠ j).
                 report.push(
-                    Case::new(
+                    Case::mean_z(
                         format!("{} x{xi}: E⟨ω₁, ω₂⟩ of consecutive batches", p.name),
                         Expect::Holds,
-                        cross.mean(),
-                        Relation::ZScore {
-                            se: cross.std_error(),
-                            max_z: zmax,
-                        },
+                        &cross,
+                        zmax,
                         -sigma2 / (n - 1) as f64,
                     )
                     .with("n", n)

@@ -91,14 +91,11 @@ impl Check for SgdQuadraticMoments {
                     // Reference: (1 − ηh)^t x₀, the GD iterate (= GD on f̂_δ for a quadratic).
                     let reference = (1.0 - eta * H).powi(*t as i32) * X0;
                     report.push(
-                        Case::new(
+                        Case::mean_z(
                             format!("η={eta} b={b}: E[x_t] at t={t}"),
                             Expect::Holds,
-                            st.mean(),
-                            Relation::ZScore {
-                                se: st.std_error(),
-                                max_z: zmax,
-                            },
+                            st,
+                            zmax,
                             reference,
                         )
                         .with("eta", eta)
