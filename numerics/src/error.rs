@@ -50,6 +50,25 @@ pub enum NumericsError {
 /// Result type of the numerics crate.
 pub type Result<T> = std::result::Result<T, NumericsError>;
 
+/// Returns `Ok(value)` if `value` is finite and `ok`, else an
+/// [`NumericsError::InvalidParameter`] naming `name` and what is `allowed`.
+pub(crate) fn check_finite_and(
+    name: &'static str,
+    allowed: &'static str,
+    value: f64,
+    ok: bool,
+) -> Result<f64> {
+    if value.is_finite() && ok {
+        Ok(value)
+    } else {
+        Err(NumericsError::InvalidParameter {
+            name,
+            allowed,
+            value,
+        })
+    }
+}
+
 /// Returns `Ok(value)` if `lo < value < hi` (open interval), else an
 /// [`NumericsError::InvalidParameter`].
 pub fn check_open(
@@ -59,15 +78,7 @@ pub fn check_open(
     lo: f64,
     hi: f64,
 ) -> Result<f64> {
-    if value.is_finite() && value > lo && value < hi {
-        Ok(value)
-    } else {
-        Err(NumericsError::InvalidParameter {
-            name,
-            allowed,
-            value,
-        })
-    }
+    check_finite_and(name, allowed, value, value > lo && value < hi)
 }
 
 /// Returns `Ok(value)` if `lo ≤ value ≤ hi` (closed interval), else an
@@ -79,15 +90,7 @@ pub fn check_closed(
     lo: f64,
     hi: f64,
 ) -> Result<f64> {
-    if value.is_finite() && value >= lo && value <= hi {
-        Ok(value)
-    } else {
-        Err(NumericsError::InvalidParameter {
-            name,
-            allowed,
-            value,
-        })
-    }
+    check_finite_and(name, allowed, value, value >= lo && value <= hi)
 }
 
 /// Returns `Ok(value)` if `value` is finite and strictly positive.

@@ -18,14 +18,8 @@ pub(crate) fn check_constants(
 ) -> crate::Result<()> {
     crate::error::check_positive("learning rate", learning_rate)?;
     crate::error::check_count("batch size", batch_size, 1)?;
-    if !(momentum.is_finite() && (0.0..1.0).contains(&momentum)) {
-        return Err(NumericsError::InvalidParameter {
-            name: "momentum factor β",
-            allowed: "in [0, 1)",
-            value: momentum,
-        });
-    }
-    Ok(())
+    let beta_ok = (0.0..1.0).contains(&momentum);
+    crate::error::check_finite_and("momentum factor β", "in [0, 1)", momentum, beta_ok).map(drop)
 }
 
 /// The state every solver of this module runs on: parameter and gradient are
@@ -47,7 +41,8 @@ pub(crate) fn iteration(state: &State) -> usize {
     usize::try_from(state.iter).unwrap_or(usize::MAX)
 }
 
-/// `schedule.at(k)` if `valid` accepts it, else an `InvalidParameter` error for `name`.
+/// `schedule.at(k)` if it is finite and `valid` accepts it, else an
+/// `InvalidParameter` error for `name`.
 fn checked_at<S: Schedule + ?Sized>(
     schedule: &S,
     k: usize,
@@ -56,16 +51,12 @@ fn checked_at<S: Schedule + ?Sized>(
     valid: impl Fn(f64) -> bool,
 ) -> Result<f64, Error> {
     let value = schedule.at(k);
-    if value.is_finite() && valid(value) {
-        Ok(value)
-    } else {
-        Err(NumericsError::InvalidParameter {
-            name,
-            allowed,
-            value,
-        }
-        .into())
-    }
+    Ok(crate::error::check_finite_and(
+        name,
+        allowed,
+        value,
+        valid(value),
+    )?)
 }
 
 /// η_k = `schedule.at(k)`, checked to be finite and ≥ 0.
