@@ -511,7 +511,7 @@ mod tests {
     use super::*;
     use crate::objective::{LeastSquares, Rastrigin};
     use crate::optim::testing::{checkpoint_resume_matches, least_squares};
-    use crate::optim::{Nshb, Sgd, Shb};
+    use crate::optim::{run, Nshb, Sgd, Shb};
     use crate::schedule::polynomial_deltas;
     use crate::Matrix;
     use argmin::core::Executor;
@@ -710,54 +710,24 @@ mod tests {
             .unwrap()
     }
 
+    /// The last iterate of `solver` after 20 steps on [`least_squares`] from 0.
+    fn last_of<S: argmin::core::Solver<AsArgmin<LeastSquares>, State>>(solver: S) -> Vector {
+        let res = run(least_squares(), solver, Vector::zeros(3), 20).unwrap();
+        res.state.param.unwrap()
+    }
+
     #[test]
     fn noisy_gradient_with_one_stage_is_the_plain_method_with_the_same_seed() {
         // η = δ√b/C = 0.02·2/1 = 0.04 with b = 4, C² = 1.
-        let x = implicit_run(Method::Sgd, 20);
-        let y = Executor::new(
-            AsArgmin(least_squares()),
-            Sgd::new(0.04, 4, Seed(5)).unwrap(),
-        )
-        .configure(|s| s.param(Vector::zeros(3)).max_iters(20))
-        .run()
-        .unwrap();
-        assert!((x - y.state().param.clone().unwrap()).norm() < 1e-14);
+        let sgd = last_of(Sgd::new(0.04, 4, Seed(5)).unwrap());
+        assert!((implicit_run(Method::Sgd, 20) - sgd).norm() < 1e-14);
         // SHB/NSHB: η = δ/√(C²/b + ĉ(C²/b + K²)).
-        for (method, eta) in [
-            (
-                Method::Shb { beta: 0.5, k: 0.0 },
-                0.02 / (0.25f64 * 2.5).sqrt(),
-            ),
-            (
-                Method::Nshb { beta: 0.5, k: 0.0 },
-                0.02 / (0.25f64 * 2.0).sqrt(),
-            ),
-        ] {
-            let x = implicit_run(method, 20);
-            let y = match method {
-                Method::Shb { .. } => Executor::new(
-                    AsArgmin(least_squares()),
-                    Shb::new(eta, 4, 0.5, Seed(5)).unwrap(),
-                )
-                .configure(|s| s.param(Vector::zeros(3)).max_iters(20))
-                .run()
-                .unwrap()
-                .state()
-                .param
-                .clone(),
-                _ => Executor::new(
-                    AsArgmin(least_squares()),
-                    Nshb::new(eta, 4, 0.5, Seed(5)).unwrap(),
-                )
-                .configure(|s| s.param(Vector::zeros(3)).max_iters(20))
-                .run()
-                .unwrap()
-                .state()
-                .param
-                .clone(),
-            };
-            assert!((x - y.unwrap()).norm() < 1e-13, "{method:?}");
-        }
+        let shb = last_of(Shb::new(0.02 / (0.25f64 * 2.5).sqrt(), 4, 0.5, Seed(5)).unwrap());
+        let x = implicit_run(Method::Shb { beta: 0.5, k: 0.0 }, 20);
+        assert!((x - shb).norm() < 1e-13);
+        let nshb = last_of(Nshb::new(0.02 / (0.25f64 * 2.0).sqrt(), 4, 0.5, Seed(5)).unwrap());
+        let x = implicit_run(Method::Nshb { beta: 0.5, k: 0.0 }, 20);
+        assert!((x - nshb).norm() < 1e-13);
     }
 
     #[test]
