@@ -2,12 +2,12 @@
 //! tests of the smoothing estimators, and the `igo smooth` command line.
 
 use crate::proof;
+use crate::util::{assert_usage_error, igo_json, igo_stdout};
 use nalgebra::DVector;
 use numerics::objective::{L1Norm, Objective, Rastrigin, SmoothedL1Norm};
 use numerics::smoothing::{Difference, Kernel, MonteCarlo, SmoothedRastrigin};
 use numerics::Seed;
 use proptest::prelude::*;
-use std::process::Command;
 
 proof!(quadratic_shift_matches_monte_carlo, "quadratic_shift");
 proof!(
@@ -85,16 +85,9 @@ fn zeroth_order_central_estimator_has_smaller_error_than_one_sided() {
     );
 }
 
-fn igo(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_igo"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("the igo binary does not run: {e}"))
-}
-
 #[test]
 fn cli_smooth_prints_exact_and_monte_carlo_values() {
-    let out = igo(&[
+    let v = igo_json(&[
         "smooth",
         "--function",
         "rastrigin",
@@ -108,12 +101,6 @@ fn cli_smooth_prints_exact_and_monte_carlo_values() {
         "2000",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // Spec §1.2b anchor: d = 2, x = (0.3, −1.1), GISO, δ = 1 → 23.299999986624.
     let exact = v["smoothed_value"].as_f64().unwrap();
     assert!((exact - 23.299999986624).abs() < 1e-10);
@@ -124,7 +111,7 @@ fn cli_smooth_prints_exact_and_monte_carlo_values() {
     assert!(mc["value"]["z"].as_f64().unwrap().abs() < 5.0);
     assert_eq!(mc["gradient"].as_array().unwrap().len(), 2);
 
-    let table = igo(&[
+    let text = igo_stdout(&[
         "smooth",
         "--function",
         "l1",
@@ -135,8 +122,6 @@ fn cli_smooth_prints_exact_and_monte_carlo_values() {
         "--at",
         "0",
     ]);
-    assert!(table.status.success());
-    let text = String::from_utf8_lossy(&table.stdout);
     // f̂_δ(0) = δ·E|u₁| = 0.5·½ for the 1-ball (uniform on [−1, 1]).
     assert!(text.contains("0.250000000000"), "{text}");
 }
@@ -214,10 +199,6 @@ fn cli_smooth_rejects_bad_values_with_status_2() {
         ),
     ];
     for (args, flag) in cases {
-        let out = igo(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(flag), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_usage_error(args, flag);
     }
 }

@@ -5,9 +5,9 @@ use crate::proof;
 use nalgebra::DVector;
 use numerics::objective::go_suite::{Benchmark, GoFunction};
 use numerics::objective::{finite_difference_gradient, Objective};
-use numerics::optim::delta_schedule::{ego_deltas, geometric_deltas};
 use numerics::optim::graduated_explicit::Exact;
 use numerics::optim::{run, ExplicitGraduated};
+use numerics::schedule::{ego_deltas, geometric_deltas};
 use numerics::smoothing::Kernel;
 use proptest::prelude::*;
 

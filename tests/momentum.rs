@@ -4,9 +4,9 @@
 use numerics::schedule::{
     MultiplicativeGrowth, PaperMethod, PaperSetting, Schedule, StagePlan, Step,
 };
-use std::process::Command;
 
 use crate::proof;
+use crate::util::{assert_usage_error, igo_json, igo_stdout};
 
 proof!(
     polynomial_schedule_telescoping,
@@ -119,30 +119,23 @@ fn authors_offset_moves_one_epoch_of_updates_per_transition() {
     assert!((shifted.learning_rate(40) - 0.1).abs() < 1e-15);
 }
 
-fn igo(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_igo"))
-        .arg("schedule")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run igo: {e}"))
+/// `igo schedule args`.
+fn schedule<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    std::iter::once("schedule")
+        .chain(args.iter().copied())
+        .collect()
 }
 
 #[test]
 fn cli_schedule_prints_the_method_table() {
-    let out = igo(&[
+    let text = igo_stdout(&schedule(&[
         "--method",
         "4",
         "--model",
         "wrn28-10",
         "--dataset",
         "cifar100",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    ]));
     assert!(text.contains("δ/C = η/√b"), "{text}");
     assert!(text.contains("651880"), "{text}"); // spec §10.1 total
     assert!(text.contains("0.711512"), "{text}"); // int(40.5) = 40
@@ -150,13 +143,9 @@ fn cli_schedule_prints_the_method_table() {
 
 #[test]
 fn cli_schedule_json_matches_the_library() {
-    let out = igo(&["--method", "3", "--model", "resnet34", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = igo_json(&schedule(&[
+        "--method", "3", "--model", "resnet34", "--json",
+    ]));
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 5);
     assert_eq!(rows[4]["cumulative_updates"].as_u64(), Some(3_102_960));
@@ -167,7 +156,7 @@ fn cli_schedule_json_matches_the_library() {
 
 #[test]
 fn cli_schedule_poly_realises_the_schedule() {
-    let out = igo(&[
+    let v = igo_json(&schedule(&[
         "--method",
         "poly",
         "--optimizer",
@@ -181,13 +170,7 @@ fn cli_schedule_poly_realises_the_schedule() {
         "--power",
         "1",
         "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    ]));
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 51);
     for r in &rows[1..] {
@@ -246,10 +229,6 @@ fn cli_schedule_rejects_bad_values_with_status_2() {
         ),
         (vec!["--method", "poly", "--lr", "abc"], "--lr"),
     ] {
-        let out = igo(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(flag), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_usage_error(&schedule(&args), flag);
     }
 }

@@ -50,6 +50,25 @@ pub enum NumericsError {
 /// Result type of the numerics crate.
 pub type Result<T> = std::result::Result<T, NumericsError>;
 
+/// Returns `Ok(value)` if `value` is finite and `ok`, else an
+/// [`NumericsError::InvalidParameter`] naming `name` and what is `allowed`.
+pub(crate) fn check_finite_and(
+    name: &'static str,
+    allowed: &'static str,
+    value: f64,
+    ok: bool,
+) -> Result<f64> {
+    if value.is_finite() && ok {
+        Ok(value)
+    } else {
+        Err(NumericsError::InvalidParameter {
+            name,
+            allowed,
+            value,
+        })
+    }
+}
+
 /// Returns `Ok(value)` if `lo < value < hi` (open interval), else an
 /// [`NumericsError::InvalidParameter`].
 pub fn check_open(
@@ -59,15 +78,7 @@ pub fn check_open(
     lo: f64,
     hi: f64,
 ) -> Result<f64> {
-    if value.is_finite() && value > lo && value < hi {
-        Ok(value)
-    } else {
-        Err(NumericsError::InvalidParameter {
-            name,
-            allowed,
-            value,
-        })
-    }
+    check_finite_and(name, allowed, value, value > lo && value < hi)
 }
 
 /// Returns `Ok(value)` if `lo ≤ value ≤ hi` (closed interval), else an
@@ -79,18 +90,28 @@ pub fn check_closed(
     lo: f64,
     hi: f64,
 ) -> Result<f64> {
-    if value.is_finite() && value >= lo && value <= hi {
-        Ok(value)
-    } else {
-        Err(NumericsError::InvalidParameter {
-            name,
-            allowed,
-            value,
-        })
-    }
+    check_finite_and(name, allowed, value, value >= lo && value <= hi)
 }
 
 /// Returns `Ok(value)` if `value` is finite and strictly positive.
 pub fn check_positive(name: &'static str, value: f64) -> Result<f64> {
     check_open(name, "positive and finite", value, 0.0, f64::INFINITY)
+}
+
+/// Returns `Ok(value)` if the count `value` is at least `min` (1 or 2 in this crate),
+/// else an [`NumericsError::InvalidParameter`] naming `name`.
+pub fn check_count(name: &'static str, value: usize, min: usize) -> Result<usize> {
+    if value >= min {
+        return Ok(value);
+    }
+    let allowed = match min {
+        0 | 1 => "at least 1",
+        2 => "at least 2",
+        _ => "larger",
+    };
+    Err(NumericsError::InvalidParameter {
+        name,
+        allowed,
+        value: value as f64,
+    })
 }

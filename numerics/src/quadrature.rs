@@ -65,13 +65,7 @@ fn golub_welsch(a: &[f64], b: &[f64]) -> Result<Rule> {
 /// # Errors
 /// If `n == 0` or the eigen-solver fails.
 pub fn gauss_hermite(n: usize) -> Result<Rule> {
-    if n == 0 {
-        return Err(NumericsError::InvalidParameter {
-            name: "number of nodes",
-            allowed: "at least 1",
-            value: 0.0,
-        });
-    }
+    crate::error::check_count("number of nodes", n, 1)?;
     let a = vec![0.0; n];
     let b: Vec<f64> = (1..n).map(|k| (k as f64).sqrt()).collect();
     golub_welsch(&a, &b)
@@ -89,13 +83,7 @@ pub fn gauss_hermite(n: usize) -> Result<Rule> {
 /// # Errors
 /// If `n == 0`, α ≤ −1, or the eigen-solver fails.
 pub fn gauss_jacobi_symmetric(n: usize, alpha: f64) -> Result<Rule> {
-    if n == 0 {
-        return Err(NumericsError::InvalidParameter {
-            name: "number of nodes",
-            allowed: "at least 1",
-            value: 0.0,
-        });
-    }
+    crate::error::check_count("number of nodes", n, 1)?;
     crate::error::check_open("Jacobi exponent α", "> −1", alpha, -1.0, f64::INFINITY)?;
     let a = vec![0.0; n];
     // Off-diagonal of the Jacobi matrix for α = β:

@@ -256,6 +256,19 @@ fn noise_of(
     }
 }
 
+/// β from `--beta`: 0 for SGD (where only `--beta 0` is accepted), else in [0, 1)
+/// with default 0.9.
+fn momentum_of(optimizer: Optimizer, beta: Option<f64>) -> Result<f64, CliError> {
+    match (optimizer, beta) {
+        (Optimizer::Sgd, Some(b)) if b != 0.0 => {
+            Err(usage("--beta applies only to --optimizer shb or nshb"))
+        }
+        (Optimizer::Sgd, _) => Ok(0.0),
+        (_, Some(b)) => finite_in("--beta", b, (0.0..1.0).contains(&b), "in [0, 1)"),
+        (_, None) => Ok(0.9),
+    }
+}
+
 fn optimizer_of(arg: OptimizerArg) -> Optimizer {
     match arg {
         OptimizerArg::Sgd => Optimizer::Sgd,
@@ -286,14 +299,7 @@ fn paper_table(
         }
     }
     let optimizer = optimizer_of(args.optimizer.unwrap_or(OptimizerArg::Sgd));
-    let beta = match (optimizer, args.beta) {
-        (Optimizer::Sgd, Some(b)) if b != 0.0 => {
-            return Err(usage("--beta applies only to --optimizer shb or nshb"))
-        }
-        (Optimizer::Sgd, _) => 0.0,
-        (_, Some(b)) => finite_in("--beta", b, (0.0..1.0).contains(&b), "in [0, 1)")?,
-        (_, None) => 0.9,
-    };
+    let beta = momentum_of(optimizer, args.beta)?;
     let (noise, unit) = noise_of(args, setting, optimizer)?;
     let mut plan = StagePlan::paper(setting, method);
     let mut notes = vec![format!(
@@ -373,14 +379,7 @@ fn poly_table(args: &ScheduleArgs, setting: PaperSetting) -> Result<Table, CliEr
     if b0 == 0 {
         return Err(usage("--batch must be at least 1, got 0"));
     }
-    let beta = match (optimizer, args.beta) {
-        (Optimizer::Sgd, Some(b)) if b != 0.0 => {
-            return Err(usage("--beta applies only to --optimizer shb or nshb"))
-        }
-        (Optimizer::Sgd, _) => 0.0,
-        (_, Some(b)) => finite_in("--beta", b, (0.0..1.0).contains(&b), "in [0, 1)")?,
-        (_, None) => 0.9,
-    };
+    let beta = momentum_of(optimizer, args.beta)?;
     let rule = match args.rule.unwrap_or(RuleArg::LrBatch) {
         RuleArg::LrBatch => UpdateRule::LearningRateBatch,
         RuleArg::BetaBatch => UpdateRule::MomentumBatch,

@@ -1,6 +1,7 @@
 //! Helpers shared by the proof tests.
 
 use numerics::Seed;
+use std::process::{Command, Output};
 use theory::{registry, Report};
 
 /// Runs the check `id` with seed 0 and asserts that every case behaved as the check
@@ -49,4 +50,39 @@ macro_rules! proof {
             let _ = $crate::util::assert_check($id);
         }
     };
+}
+
+/// Runs the `igo` binary with `args`.
+pub fn igo(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_igo"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("the igo binary does not run: {e}"))
+}
+
+/// Runs `igo args`, asserts that it succeeds (showing its stderr otherwise) and returns
+/// its standard output.
+pub fn igo_stdout(args: &[&str]) -> String {
+    let out = igo(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// As [`igo_stdout`], parsing the output as JSON.
+pub fn igo_json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&igo_stdout(args)).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// Asserts that `igo args` is rejected as a usage error (exit status 2) whose message
+/// names `flag`, without a panic.
+pub fn assert_usage_error(args: &[&str], flag: &str) {
+    let out = igo(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(flag), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
 }

@@ -57,6 +57,16 @@ pub enum Expect {
 }
 
 impl Expect {
+    /// [`Expect::Holds`] when the case's premise holds, else [`Expect::Violated`].
+    #[must_use]
+    pub fn holds_if(premise: bool) -> Expect {
+        if premise {
+            Expect::Holds
+        } else {
+            Expect::Violated
+        }
+    }
+
     /// Whether `verdict` is what this expectation predicts.
     #[must_use]
     pub fn accepts(&self, verdict: Verdict) -> bool {
@@ -262,6 +272,23 @@ impl Case {
             z,
             note: String::new(),
         }
+    }
+
+    /// A z-test case: the sample mean of `stats` against `reference`, passing when
+    /// |z| ≤ `max_z` with z = (mean − reference)/SE (the [`Relation::ZScore`] rule).
+    #[must_use]
+    pub fn mean_z(
+        name: impl Into<String>,
+        expect: Expect,
+        stats: &numerics::stats::RunningStats,
+        max_z: f64,
+        reference: f64,
+    ) -> Self {
+        let relation = Relation::ZScore {
+            se: stats.std_error(),
+            max_z,
+        };
+        Case::new(name, expect, stats.mean(), relation, reference)
     }
 
     /// A case whose verdict was decided by the check itself (e.g. a whole-interval

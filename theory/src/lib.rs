@@ -29,5 +29,7 @@ pub mod sgd_as_smoothing;
 pub mod sigma_nice;
 pub mod stability;
 
+mod support;
+
 pub use check::{Case, Check, Expect, Relation, Report, Verdict};
 pub use error::{Result, TheoryError};

@@ -2,7 +2,7 @@
 //! interleaved spirals (seeded), the small-scale stand-in for image data sets.
 
 use crate::rng::Rng;
-use crate::{Matrix, NumericsError, Result};
+use crate::{Matrix, Result};
 use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 use std::f64::consts::PI;
@@ -90,14 +90,7 @@ impl Classification2d {
 }
 
 fn check_n(n: usize) -> Result<()> {
-    if n < 2 {
-        return Err(NumericsError::InvalidParameter {
-            name: "number of samples",
-            allowed: "at least 2",
-            value: n as f64,
-        });
-    }
-    Ok(())
+    crate::error::check_count("number of samples", n, 2).map(drop)
 }
 
 #[cfg(test)]

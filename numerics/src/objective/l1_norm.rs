@@ -1,9 +1,9 @@
 //! The ℓ1 norm f(x) = ‖x‖₁ (non-smooth, L_f = √d) and its exact smoothing.
 
-use super::Objective;
+use super::{sign, Objective};
 use crate::smoothing::Kernel;
 use crate::stats::normal_cdf;
-use crate::{Matrix, NumericsError, Result, Vector};
+use crate::{Matrix, Result, Vector};
 
 /// f(x) = ‖x‖₁ = Σᵢ |xᵢ|: convex, not differentiable where some xᵢ = 0, and
 /// √d-Lipschitz in the Euclidean norm (|‖x‖₁ − ‖y‖₁| ≤ ‖x − y‖₁ ≤ √d‖x − y‖).
@@ -28,15 +28,9 @@ impl L1Norm {
     /// ‖·‖₁ on Rᵈ.
     ///
     /// # Errors
-    /// [`NumericsError::InvalidParameter`] if `d == 0`.
+    /// [`crate::NumericsError::InvalidParameter`] if `d == 0`.
     pub fn new(d: usize) -> Result<Self> {
-        if d == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "dimension",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("dimension", d, 1)?;
         Ok(Self { d })
     }
 
@@ -44,16 +38,6 @@ impl L1Norm {
     #[must_use]
     pub fn lipschitz(&self) -> f64 {
         (self.d as f64).sqrt()
-    }
-}
-
-fn sign(t: f64) -> f64 {
-    if t > 0.0 {
-        1.0
-    } else if t < 0.0 {
-        -1.0
-    } else {
-        0.0
     }
 }
 
@@ -101,13 +85,7 @@ impl SmoothedL1Norm {
     /// `d == 0`; δ negative or non-finite.
     pub fn new(d: usize, kernel: Kernel, delta: f64) -> Result<Self> {
         L1Norm::new(d)?;
-        crate::error::check_closed(
-            "degree of smoothing δ",
-            "≥ 0 and finite",
-            delta,
-            0.0,
-            f64::MAX,
-        )?;
+        crate::smoothing::check_delta(delta)?;
         Ok(Self { d, kernel, delta })
     }
 

@@ -22,19 +22,13 @@ impl LeastSquares {
     /// # Errors
     /// Dimension mismatch between A and y, an empty A, λ < 0, or non-finite data.
     pub fn new(a: Matrix, y: Vector, lambda: f64) -> Result<Self> {
-        if a.nrows() == 0 || a.ncols() == 0 {
-            return Err(NumericsError::Other(
-                "least squares: A must be non-empty".into(),
-            ));
-        }
-        if y.len() != a.nrows() {
-            return Err(NumericsError::DimensionMismatch {
-                context: "least squares: length of y",
-                expected: a.nrows(),
-                got: y.len(),
-            });
-        }
-        crate::error::check_closed("ridge weight λ", "≥ 0 and finite", lambda, 0.0, f64::MAX)?;
+        super::check_rows(
+            &a,
+            &y,
+            lambda,
+            "least squares: A must be non-empty",
+            "least squares: length of y",
+        )?;
         if a.iter().chain(y.iter()).any(|v| !v.is_finite()) {
             return Err(NumericsError::NonFinite("least-squares data"));
         }

@@ -43,18 +43,13 @@ impl LogisticRegression {
     /// # Errors
     /// Dimension mismatch, empty data, a label other than ±1, λ < 0, non-finite data.
     pub fn new(a: Matrix, y: Vector, lambda: f64) -> Result<Self> {
-        if a.nrows() == 0 || a.ncols() == 0 {
-            return Err(NumericsError::Other(
-                "logistic regression: A must be non-empty".into(),
-            ));
-        }
-        if y.len() != a.nrows() {
-            return Err(NumericsError::DimensionMismatch {
-                context: "logistic regression: number of labels",
-                expected: a.nrows(),
-                got: y.len(),
-            });
-        }
+        super::check_rows(
+            &a,
+            &y,
+            lambda,
+            "logistic regression: A must be non-empty",
+            "logistic regression: number of labels",
+        )?;
         // Labels must be exactly ±1: an exact comparison is the intended check.
         #[allow(clippy::float_cmp)]
         if let Some(bad) = y.iter().find(|&&v| v != 1.0 && v != -1.0) {
@@ -64,7 +59,6 @@ impl LogisticRegression {
                 value: *bad,
             });
         }
-        crate::error::check_closed("ridge weight λ", "≥ 0 and finite", lambda, 0.0, f64::MAX)?;
         if a.iter().any(|v| !v.is_finite()) {
             return Err(NumericsError::NonFinite("logistic-regression features"));
         }

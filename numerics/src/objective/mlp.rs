@@ -197,13 +197,7 @@ impl Mlp {
                 }
             }
             MlpLoss::CrossEntropy => {
-                if d_out < 2 {
-                    return Err(NumericsError::InvalidParameter {
-                        name: "cross-entropy output width",
-                        allowed: "at least 2",
-                        value: d_out as f64,
-                    });
-                }
+                crate::error::check_count("cross-entropy output width", d_out, 2)?;
                 for r in 0..targets.nrows() {
                     let row = targets.row(r);
                     if row.iter().any(|&v| v < 0.0) || (row.sum() - 1.0).abs() > 1e-9 {
@@ -266,13 +260,7 @@ impl Mlp {
                 got: labels.len(),
             });
         }
-        if classes < 2 {
-            return Err(NumericsError::InvalidParameter {
-                name: "number of classes",
-                allowed: "at least 2",
-                value: classes as f64,
-            });
-        }
+        crate::error::check_count("number of classes", classes, 2)?;
         if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
             return Err(NumericsError::InvalidParameter {
                 name: "class label",
@@ -459,7 +447,7 @@ impl Mlp {
         }
     }
 
-    /// Forward pass from ws.h[0]; fills z_l for all layers and h_l for l ≥ 1.
+    /// Forward pass from `ws.h[0]`; fills z_l for all layers and h_l for l ≥ 1.
     fn forward(&self, theta: &[f64], ws: &mut Workspace) {
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {
@@ -592,7 +580,7 @@ pub struct MlpWorkspace(Workspace);
 
 #[derive(Debug, Clone)]
 struct Workspace {
-    /// h_l, the input of layer l (h[0] = sample input).
+    /// h_l, the input of layer l (`h[0]` = sample input).
     h: Vec<Vec<f64>>,
     /// z_l, the pre-activation of layer l (z[L−1] = output).
     z: Vec<Vec<f64>>,

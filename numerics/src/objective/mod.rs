@@ -163,3 +163,39 @@ pub fn finite_difference_gradient<O: Objective + ?Sized>(f: &O, x: &Vector, h: f
     }
     g
 }
+
+/// Checks the data of a finite sum with one row aᵢᵀ of A per sample: A non-empty (else
+/// [`crate::NumericsError::Other`] with `empty`), y of length N (else a dimension
+/// mismatch in `targets`), and the ridge weight λ finite and ≥ 0.
+pub(crate) fn check_rows(
+    a: &Matrix,
+    y: &Vector,
+    lambda: f64,
+    empty: &'static str,
+    targets: &'static str,
+) -> crate::Result<()> {
+    if a.nrows() == 0 || a.ncols() == 0 {
+        return Err(crate::NumericsError::Other(empty.into()));
+    }
+    if y.len() != a.nrows() {
+        return Err(crate::NumericsError::DimensionMismatch {
+            context: targets,
+            expected: a.nrows(),
+            got: y.len(),
+        });
+    }
+    crate::error::check_closed("ridge weight λ", "≥ 0 and finite", lambda, 0.0, f64::MAX)?;
+    Ok(())
+}
+
+/// sign(t) ∈ {−1, 0, 1} with sign(0) = 0 (unlike `f64::signum`, which gives ±1 at ±0):
+/// the subgradient choice of |t| at 0.
+pub(crate) fn sign(t: f64) -> f64 {
+    if t > 0.0 {
+        1.0
+    } else if t < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}

@@ -1,7 +1,7 @@
 //! Rastrigin's function f(x) = 10d + Σᵢ [xᵢ² − 10 cos(2πxᵢ)].
 
 use super::Objective;
-use crate::{Matrix, NumericsError, Result, Vector};
+use crate::{Matrix, Result, Vector};
 use std::f64::consts::PI;
 
 /// Rastrigin's function in any dimension d ≥ 1:
@@ -22,15 +22,9 @@ impl Rastrigin {
     /// Rastrigin in dimension `d`.
     ///
     /// # Errors
-    /// [`NumericsError::InvalidParameter`] if `d == 0`.
+    /// [`crate::NumericsError::InvalidParameter`] if `d == 0`.
     pub fn new(d: usize) -> Result<Self> {
-        if d == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "dimension",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("dimension", d, 1)?;
         Ok(Self { d })
     }
 

@@ -34,13 +34,7 @@ impl BatchSampler {
     /// # Errors
     /// [`crate::NumericsError::InvalidParameter`] if `n == 0`.
     pub fn new(n: usize, sampling: Sampling, rng: Rng) -> crate::Result<Self> {
-        if n == 0 {
-            return Err(crate::NumericsError::InvalidParameter {
-                name: "number of samples",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("number of samples", n, 1)?;
         Ok(Self {
             n,
             sampling,

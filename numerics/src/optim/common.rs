@@ -1,11 +1,13 @@
 //! Pieces shared by the solvers of this module: reading the iterate from the state,
-//! evaluating schedules with validation, and the mini-batch stream of the stochastic
-//! solvers.
+//! evaluating schedules with validation, closing a step (cost, state, diagnostics), the
+//! mini-batch core of the stochastic solvers, the heavy-ball buffer update, and the
+//! stage bookkeeping of the graduated solvers.
 
-use crate::objective::{BatchSampler, FiniteSum, Sampling};
+use crate::objective::{AsArgmin, BatchSampler, FiniteSum, Objective, Sampling};
 use crate::schedule::Schedule;
+use crate::smoothing::NoiseForm;
 use crate::{NumericsError, Seed, Vector};
-use argmin::core::{Error, IterState, Problem};
+use argmin::core::{Error, IterState, Problem, TerminationReason, TerminationStatus, KV};
 use serde::{Deserialize, Serialize};
 
 /// Validates constant hyperparameters: η finite and > 0, b ≥ 1, β ∈ [0, 1).
@@ -15,21 +17,9 @@ pub(crate) fn check_constants(
     momentum: f64,
 ) -> crate::Result<()> {
     crate::error::check_positive("learning rate", learning_rate)?;
-    if batch_size == 0 {
-        return Err(NumericsError::InvalidParameter {
-            name: "batch size",
-            allowed: "at least 1",
-            value: 0.0,
-        });
-    }
-    if !(momentum.is_finite() && (0.0..1.0).contains(&momentum)) {
-        return Err(NumericsError::InvalidParameter {
-            name: "momentum factor β",
-            allowed: "in [0, 1)",
-            value: momentum,
-        });
-    }
-    Ok(())
+    crate::error::check_count("batch size", batch_size, 1)?;
+    let beta_ok = (0.0..1.0).contains(&momentum);
+    crate::error::check_finite_and("momentum factor β", "in [0, 1)", momentum, beta_ok).map(drop)
 }
 
 /// The state every solver of this module runs on: parameter and gradient are
@@ -46,52 +36,99 @@ pub(crate) fn current_param(state: &State, solver: &'static str) -> Result<Vecto
     })
 }
 
+/// The iteration counter k of the state as an index (saturating).
+pub(crate) fn iteration(state: &State) -> usize {
+    usize::try_from(state.iter).unwrap_or(usize::MAX)
+}
+
+/// `schedule.at(k)` if it is finite and `valid` accepts it, else an
+/// `InvalidParameter` error for `name`.
+fn checked_at<S: Schedule + ?Sized>(
+    schedule: &S,
+    k: usize,
+    name: &'static str,
+    allowed: &'static str,
+    valid: impl Fn(f64) -> bool,
+) -> Result<f64, Error> {
+    let value = schedule.at(k);
+    Ok(crate::error::check_finite_and(
+        name,
+        allowed,
+        value,
+        valid(value),
+    )?)
+}
+
 /// η_k = `schedule.at(k)`, checked to be finite and ≥ 0.
 pub(crate) fn learning_rate_at<S: Schedule + ?Sized>(schedule: &S, k: usize) -> Result<f64, Error> {
-    let eta = schedule.at(k);
-    if eta.is_finite() && eta >= 0.0 {
-        Ok(eta)
-    } else {
-        Err(NumericsError::InvalidParameter {
-            name: "learning rate",
-            allowed: "finite and ≥ 0 at every step",
-            value: eta,
-        }
-        .into())
-    }
+    checked_at(
+        schedule,
+        k,
+        "learning rate",
+        "finite and ≥ 0 at every step",
+        |eta| eta >= 0.0,
+    )
 }
 
 /// β_k = `schedule.at(k)`, checked to lie in [0, 1).
 pub(crate) fn momentum_at<S: Schedule + ?Sized>(schedule: &S, k: usize) -> Result<f64, Error> {
-    let beta = schedule.at(k);
-    if beta.is_finite() && (0.0..1.0).contains(&beta) {
-        Ok(beta)
-    } else {
-        Err(NumericsError::InvalidParameter {
-            name: "momentum factor β",
-            allowed: "in [0, 1) at every step",
-            value: beta,
-        }
-        .into())
-    }
+    checked_at(
+        schedule,
+        k,
+        "momentum factor β",
+        "in [0, 1) at every step",
+        |beta| (0.0..1.0).contains(&beta),
+    )
 }
 
 /// b_k = ⌊`schedule.at(k)`⌋ (Python's `int(b)`, as the authors' code casts its float
 /// batch sizes), checked to be finite and ≥ 1.
 pub(crate) fn batch_size_at<S: Schedule + ?Sized>(schedule: &S, k: usize) -> Result<usize, Error> {
-    let b = schedule.at(k);
-    if b.is_finite() && b >= 1.0 {
-        // Truncation is intended: `int(b)` in the authors' code.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Ok(b.floor() as usize)
-    } else {
-        Err(NumericsError::InvalidParameter {
-            name: "batch size",
-            allowed: "finite and ≥ 1 at every step",
-            value: b,
-        }
-        .into())
+    let b = checked_at(
+        schedule,
+        k,
+        "batch size",
+        "finite and ≥ 1 at every step",
+        |b| b >= 1.0,
+    )?;
+    // Truncation is intended: `int(b)` in the authors' code.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(b.floor() as usize)
+}
+
+/// `Solver::init` of the deterministic solvers: checks that an initial point is set and,
+/// when the cost is tracked and not yet known, evaluates f(x₀).
+pub(crate) fn init_cost<O: Objective>(
+    problem: &mut Problem<AsArgmin<O>>,
+    state: State,
+    track_cost: bool,
+    solver: &'static str,
+) -> Result<(State, Option<KV>), Error> {
+    let x = current_param(&state, solver)?;
+    if track_cost && !state.cost.is_finite() {
+        let cost = problem.cost(&x)?;
+        return Ok((state.cost(cost), None));
     }
+    Ok((state, None))
+}
+
+/// The end of a step: the state with x_{k+1} = `x_new` and the gradient `g` the step was
+/// taken with, plus f(x_{k+1}) when the cost is tracked.
+pub(crate) fn finish_step<O: Objective>(
+    problem: &mut Problem<AsArgmin<O>>,
+    state: State,
+    x_new: Vector,
+    g: Vector,
+    kv: KV,
+    track_cost: bool,
+) -> Result<(State, Option<KV>), Error> {
+    let state = if track_cost {
+        let cost = problem.cost(&x_new)?;
+        state.cost(cost)
+    } else {
+        state
+    };
+    Ok((state.param(x_new).gradient(g), Some(kv)))
 }
 
 /// What the schedules of a stochastic solver are indexed by.
@@ -162,61 +199,21 @@ impl MiniBatchStream {
     }
 }
 
-/// Schedule position and batch of one stochastic step.
-pub(crate) struct Draw {
-    /// The schedule index k (iteration or epoch).
-    pub(crate) k: usize,
-    /// The epoch of this batch.
-    pub(crate) epoch: usize,
-    /// Whether this batch opens a new epoch (and is not the very first batch).
-    pub(crate) new_epoch: bool,
-    /// The indices.
-    pub(crate) batch: Vec<usize>,
-}
-
 /// Number of components N of the wrapped finite sum.
 pub(crate) fn sample_count<O: FiniteSum>(
-    problem: &mut Problem<crate::objective::AsArgmin<O>>,
+    problem: &mut Problem<AsArgmin<O>>,
 ) -> Result<usize, Error> {
-    let n = problem
+    problem
         .problem
         .as_ref()
         .map(|p| p.inner().n())
-        .ok_or_else(|| Error::from(NumericsError::Other("problem was taken".into())))?;
-    Ok(n)
-}
-
-/// Draws the next batch for iteration `iter` with batch-size schedule `batch_size`
-/// indexed by `clock`.
-pub(crate) fn draw<O: FiniteSum, B: Schedule + ?Sized>(
-    stream: &mut MiniBatchStream,
-    problem: &mut Problem<crate::objective::AsArgmin<O>>,
-    batch_size: &B,
-    clock: Clock,
-    iter: u64,
-) -> Result<Draw, Error> {
-    let n = sample_count(problem)?;
-    let epoch = stream.epoch(n);
-    let new_epoch = stream.last_epoch.is_some_and(|e| e != epoch);
-    stream.last_epoch = Some(epoch);
-    let k = match clock {
-        Clock::Iteration => usize::try_from(iter).unwrap_or(usize::MAX),
-        Clock::Epoch => epoch,
-    };
-    let b = batch_size_at(batch_size, k)?;
-    let batch = stream.next_batch(n, b)?;
-    Ok(Draw {
-        k,
-        epoch,
-        new_epoch,
-        batch,
-    })
+        .ok_or_else(|| Error::from(NumericsError::Other("problem was taken".into())))
 }
 
 /// ∇f_S(x) through the problem, counted as `minibatch_gradient_count` (and
 /// `sample_gradient_count` += |S|).
 pub(crate) fn minibatch_gradient<O: FiniteSum>(
-    problem: &mut Problem<crate::objective::AsArgmin<O>>,
+    problem: &mut Problem<AsArgmin<O>>,
     batch: &[usize],
     x: &Vector,
 ) -> Result<Vector, Error> {
@@ -226,100 +223,217 @@ pub(crate) fn minibatch_gradient<O: FiniteSum>(
     })
 }
 
+/// The start of one stochastic step: the iterate, the schedule position, the batch and
+/// the learning rate.
+pub(crate) struct Draw {
+    /// The iterate x_k.
+    pub(crate) x: Vector,
+    /// The schedule index k (iteration or epoch).
+    pub(crate) k: usize,
+    /// The epoch of this batch.
+    pub(crate) epoch: usize,
+    /// Whether this batch opens a new epoch (and is not the very first batch).
+    pub(crate) new_epoch: bool,
+    /// The indices.
+    pub(crate) batch: Vec<usize>,
+    /// η_k.
+    pub(crate) learning_rate: f64,
+}
+
+impl Draw {
+    /// The diagnostics every stochastic solver reports: `learning_rate`, `batch_size`,
+    /// `epoch`.
+    pub(crate) fn kv(&self) -> KV {
+        argmin::kv!(
+            "learning_rate" => self.learning_rate;
+            "batch_size" => self.batch.len() as u64;
+            "epoch" => self.epoch as u64;
+        )
+    }
+}
+
+/// The part every mini-batch solver shares: the schedules η_k and b_k, the batch stream,
+/// what the schedules are indexed by, and whether the full cost is tracked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MiniBatch<L, B> {
+    pub(crate) learning_rate: L,
+    pub(crate) batch_size: B,
+    pub(crate) stream: MiniBatchStream,
+    pub(crate) clock: Clock,
+    pub(crate) track_cost: bool,
+}
+
+impl<L: Schedule, B: Schedule> MiniBatch<L, B> {
+    /// Batches with replacement from `seed`, iteration clock, cost not tracked.
+    pub(crate) fn new(learning_rate: L, batch_size: B, seed: Seed) -> Self {
+        Self {
+            learning_rate,
+            batch_size,
+            stream: MiniBatchStream::new(Sampling::WithReplacement, seed),
+            clock: Clock::Iteration,
+            track_cost: false,
+        }
+    }
+
+    /// Reads x_k, draws the batch S_k of size b_k and evaluates η_k.
+    pub(crate) fn draw<O: FiniteSum>(
+        &mut self,
+        problem: &mut Problem<AsArgmin<O>>,
+        state: &State,
+        solver: &'static str,
+    ) -> Result<Draw, Error> {
+        let x = current_param(state, solver)?;
+        let n = sample_count(problem)?;
+        let stream = &mut self.stream;
+        let epoch = stream.epoch(n);
+        let new_epoch = stream.last_epoch.is_some_and(|e| e != epoch);
+        stream.last_epoch = Some(epoch);
+        let k = match self.clock {
+            Clock::Iteration => iteration(state),
+            Clock::Epoch => epoch,
+        };
+        let b = batch_size_at(&self.batch_size, k)?;
+        let batch = stream.next_batch(n, b)?;
+        let learning_rate = learning_rate_at(&self.learning_rate, k)?;
+        Ok(Draw {
+            x,
+            k,
+            epoch,
+            new_epoch,
+            batch,
+            learning_rate,
+        })
+    }
+}
+
 /// Which heavy-ball buffer update a momentum solver uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Buffer {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BufferRule {
     /// m ← βm + g (SHB, PyTorch `SGD(momentum=β)`).
     Heavy,
     /// m ← βm + (1 − β)g (NSHB).
     Normalized,
 }
 
-/// The shared engine of [`crate::optim::Shb`] and [`crate::optim::Nshb`]:
-/// m_k = β_k m_{k−1} + c(β_k) ∇f_{S_k}(x_k), x_{k+1} = x_k − η_k m_k with m_{−1} = 0 and
-/// c = 1 (SHB) or 1 − β (NSHB).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct HeavyBall<L, B, M> {
-    pub(crate) learning_rate: L,
-    pub(crate) batch_size: B,
-    pub(crate) momentum: M,
-    pub(crate) stream: MiniBatchStream,
-    pub(crate) clock: Clock,
-    pub(crate) reset: MomentumReset,
-    pub(crate) buffer: Option<Vector>,
-    /// (C², K) for the δ diagnostic.
-    pub(crate) noise: Option<(f64, f64)>,
-    pub(crate) track_cost: bool,
-}
-
-impl<L: Schedule, B: Schedule, M: Schedule> HeavyBall<L, B, M> {
-    pub(crate) fn new(learning_rate: L, batch_size: B, momentum: M, seed: Seed) -> Self {
-        Self {
-            learning_rate,
-            batch_size,
-            momentum,
-            stream: MiniBatchStream::new(Sampling::WithReplacement, seed),
-            clock: Clock::Iteration,
-            reset: MomentumReset::Never,
-            buffer: None,
-            noise: None,
-            track_cost: false,
+impl BufferRule {
+    /// The weight of the new gradient: 1 (SHB) or 1 − β (NSHB).
+    #[must_use]
+    pub fn gradient_weight(self, beta: f64) -> f64 {
+        match self {
+            BufferRule::Heavy => 1.0,
+            BufferRule::Normalized => 1.0 - beta,
         }
     }
 
-    pub(crate) fn step<O: FiniteSum>(
+    /// The noise model of the rule for the degree of smoothing (spec §6.3).
+    #[must_use]
+    pub fn noise_form(self, beta: f64, k: f64) -> NoiseForm {
+        match self {
+            BufferRule::Heavy => NoiseForm::HeavyBall { beta, k },
+            BufferRule::Normalized => NoiseForm::NormalizedHeavyBall { beta, k },
+        }
+    }
+}
+
+/// m ← βm + w·g, or m ← w·g when there is no buffer yet or β = 0; the new m is kept in
+/// `buffer` and returned.
+pub(crate) fn momentum_update<'a>(
+    buffer: &'a mut Option<Vector>,
+    g: &Vector,
+    beta: f64,
+    weight: f64,
+) -> &'a Vector {
+    let m = match buffer.take() {
+        Some(m) if beta > 0.0 => m * beta + g * weight,
+        _ => g * weight,
+    };
+    buffer.insert(m)
+}
+
+/// What one stage of a graduated run did.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StageRecord {
+    /// Stage index (0-based).
+    pub stage: usize,
+    /// δ of the stage.
+    pub delta: f64,
+    /// Step size used in the stage.
+    pub learning_rate: f64,
+    /// Inner iterations run in the stage.
+    pub iterations: usize,
+    /// f(x) (the unsmoothed objective) at the end of the stage.
+    pub value: f64,
+}
+
+/// δ of stage `stage`, or an error when the schedule is exhausted.
+pub(crate) fn stage_delta(
+    deltas: &[f64],
+    stage: usize,
+    solver: &'static str,
+) -> Result<f64, Error> {
+    deltas.get(stage).copied().ok_or_else(|| {
+        Error::from(NumericsError::Other(format!(
+            "{solver}: stage {stage} is past the last stage"
+        )))
+    })
+}
+
+/// Terminated with `SolverExit("schedule finished")` once `finished`.
+pub(crate) fn schedule_status(finished: bool) -> TerminationStatus {
+    if finished {
+        TerminationStatus::Terminated(TerminationReason::SolverExit("schedule finished".into()))
+    } else {
+        TerminationStatus::NotTerminated
+    }
+}
+
+/// The stage records of a graduated run and whether f is evaluated after every step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct StageLog {
+    pub(crate) track_cost: bool,
+    pub(crate) records: Vec<StageRecord>,
+}
+
+impl StageLog {
+    pub(crate) fn new(track_cost: bool) -> Self {
+        Self {
+            track_cost,
+            records: Vec::new(),
+        }
+    }
+
+    /// The end of a graduated step: f(x_{k+1}) is evaluated when the cost is tracked or
+    /// the step closes the stage (`closed`; the record `step` then gets that value and is
+    /// appended); the diagnostics get `stage`, `delta` and `learning_rate` of `step`.
+    pub(crate) fn finish_step<O: Objective>(
         &mut self,
-        problem: &mut Problem<crate::objective::AsArgmin<O>>,
+        problem: &mut Problem<AsArgmin<O>>,
         state: State,
-        kind: Buffer,
-        name: &'static str,
-    ) -> Result<(State, Option<argmin::core::KV>), Error> {
-        use crate::smoothing::{smoothing_degree, NoiseForm};
-        let x = current_param(&state, name)?;
-        let d = draw(
-            &mut self.stream,
-            problem,
-            &self.batch_size,
-            self.clock,
-            state.iter,
-        )?;
-        let eta = learning_rate_at(&self.learning_rate, d.k)?;
-        let beta = momentum_at(&self.momentum, d.k)?;
-        let reset = self.reset == MomentumReset::EachEpoch && d.new_epoch;
-        if reset {
-            self.buffer = None;
-        }
-        let g = minibatch_gradient(problem, &d.batch, &x)?;
-        let weight = match kind {
-            Buffer::Heavy => 1.0,
-            Buffer::Normalized => 1.0 - beta,
-        };
-        let m = match self.buffer.take() {
-            Some(m) => m * beta + &g * weight,
-            None => &g * weight,
-        };
-        let x_new = &x - &m * eta;
-        self.buffer = Some(m);
-        let b = d.batch.len();
-        let mut kv = argmin::kv!(
-            "learning_rate" => eta;
-            "batch_size" => b as u64;
-            "momentum" => beta;
-            "epoch" => d.epoch as u64;
-            "momentum_reset" => reset;
-        );
-        if let Some((c2, k)) = self.noise {
-            let form = match kind {
-                Buffer::Heavy => NoiseForm::HeavyBall { beta, k },
-                Buffer::Normalized => NoiseForm::NormalizedHeavyBall { beta, k },
-            };
-            kv.insert("delta", smoothing_degree(eta, c2, b as f64, form).into());
-        }
-        let state = if self.track_cost {
-            let cost = problem.cost(&x_new)?;
-            state.cost(cost)
+        (x_new, g): (Vector, Vector),
+        step: StageRecord,
+        closed: bool,
+        kv: KV,
+    ) -> Result<(State, Option<KV>), Error> {
+        let cost = if self.track_cost || closed {
+            Some(problem.cost(&x_new)?)
         } else {
-            state
+            None
+        };
+        if closed {
+            self.records.push(StageRecord {
+                value: cost.unwrap_or(f64::NAN),
+                ..step
+            });
+        }
+        let kv = argmin::kv!(
+            "stage" => step.stage as u64;
+            "delta" => step.delta;
+            "learning_rate" => step.learning_rate;
+        )
+        .merge(kv);
+        let state = match cost {
+            Some(c) if self.track_cost => state.cost(c),
+            _ => state,
         };
         Ok((state.param(x_new).gradient(g), Some(kv)))
     }

@@ -1,6 +1,6 @@
 //! [`Gd`]: gradient descent x_{k+1} = x_k − η_k ∇f(x_k).
 
-use super::common::{current_param, learning_rate_at, State};
+use super::common::{current_param, finish_step, init_cost, iteration, learning_rate_at, State};
 use crate::objective::{AsArgmin, Objective};
 use crate::schedule::{Constant, Schedule};
 use crate::Result;
@@ -92,12 +92,7 @@ impl<O: Objective, L: Schedule> Solver<AsArgmin<O>, State> for Gd<L> {
         problem: &mut Problem<AsArgmin<O>>,
         state: State,
     ) -> std::result::Result<(State, Option<KV>), Error> {
-        let x = current_param(&state, "Gd")?;
-        if self.track_cost && !state.cost.is_finite() {
-            let cost = problem.cost(&x)?;
-            return Ok((state.cost(cost), None));
-        }
-        Ok((state, None))
+        init_cost(problem, state, self.track_cost, "Gd")
     }
 
     fn next_iter(
@@ -106,18 +101,11 @@ impl<O: Objective, L: Schedule> Solver<AsArgmin<O>, State> for Gd<L> {
         state: State,
     ) -> std::result::Result<(State, Option<KV>), Error> {
         let x = current_param(&state, "Gd")?;
-        let k = usize::try_from(state.iter).unwrap_or(usize::MAX);
-        let eta = learning_rate_at(&self.learning_rate, k)?;
+        let eta = learning_rate_at(&self.learning_rate, iteration(&state))?;
         let g = problem.gradient(&x)?;
         let x_new = &x - &g * eta;
         let kv = kv!("learning_rate" => eta; "gradient_norm" => g.norm(););
-        let state = if self.track_cost {
-            let cost = problem.cost(&x_new)?;
-            state.cost(cost)
-        } else {
-            state
-        };
-        Ok((state.param(x_new).gradient(g), Some(kv)))
+        finish_step(problem, state, x_new, g, kv, self.track_cost)
     }
 }
 

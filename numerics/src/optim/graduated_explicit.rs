@@ -1,15 +1,16 @@
 //! [`ExplicitGraduated`]: explicit graduated optimization (arXiv 2412.11501,
 //! Algorithm 1; the authors' `ego.py`): GD on f̂_{δ_k} for a decreasing list of δ_k.
 
-use super::common::{current_param, State};
-use super::delta_schedule::{check_deltas, ego_deltas};
+pub use super::common::StageRecord;
+use super::common::{current_param, init_cost, iteration, schedule_status, stage_delta};
+use super::common::{StageLog, State};
 use super::exact_smoothing::ExactSmoothing;
 use crate::objective::{finite_difference_gradient, AsArgmin, Objective};
 use crate::rng::Rng;
+use crate::schedule::{check_deltas, ego_deltas};
 use crate::smoothing::Kernel;
-use crate::{NumericsError, Result, Seed, Vector};
-use argmin::core::{Error, Problem, Solver, TerminationReason, TerminationStatus, KV};
-use argmin::kv;
+use crate::{Result, Seed, Vector};
+use argmin::core::{Error, Problem, Solver, TerminationStatus, KV};
 use serde::{Deserialize, Serialize};
 
 /// How ∇f is evaluated inside the Monte-Carlo estimate of ∇f̂_δ.
@@ -62,13 +63,7 @@ impl MonteCarlo {
     /// # Errors
     /// `samples == 0`, or a difference step that is not finite and > 0.
     pub fn new(samples: usize, kernel: Kernel, source: GradientSource, seed: Seed) -> Result<Self> {
-        if samples == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "number of smoothing samples",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("number of smoothing samples", samples, 1)?;
         if let GradientSource::CentralDifference { step } = source {
             crate::error::check_positive("difference step ε", step)?;
         }
@@ -172,21 +167,6 @@ impl<O: ExactSmoothing> SmoothedGradientEstimator<O> for Exact {
     }
 }
 
-/// What one stage of a graduated run did.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StageRecord {
-    /// Stage index (0-based).
-    pub stage: usize,
-    /// δ of the stage.
-    pub delta: f64,
-    /// Step size used in the stage.
-    pub learning_rate: f64,
-    /// Inner iterations run in the stage.
-    pub iterations: usize,
-    /// f(x) (the unsmoothed objective) at the end of the stage.
-    pub value: f64,
-}
-
 /// Explicit graduated optimization: for stages k = 0, 1, …, run `steps_per_stage` GD
 /// steps x ← x − l₀δ_k·ĝ_k(x) on the smoothed function, ĝ_k ≈ ∇f̂_{δ_k}.
 ///
@@ -212,8 +192,7 @@ pub struct ExplicitGraduated<E = MonteCarlo> {
     steps_per_stage: usize,
     initial_step: f64,
     estimator: E,
-    track_cost: bool,
-    stages: Vec<StageRecord>,
+    log: StageLog,
 }
 
 impl ExplicitGraduated<MonteCarlo> {
@@ -244,21 +223,14 @@ impl<E> ExplicitGraduated<E> {
         estimator: E,
     ) -> Result<Self> {
         check_deltas(&deltas)?;
-        if steps_per_stage == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "steps per stage",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("steps per stage", steps_per_stage, 1)?;
         crate::error::check_positive("initial step l₀", initial_step)?;
         Ok(Self {
             deltas,
             steps_per_stage,
             initial_step,
             estimator,
-            track_cost: true,
-            stages: Vec::new(),
+            log: StageLog::new(true),
         })
     }
 
@@ -270,8 +242,7 @@ impl<E> ExplicitGraduated<E> {
             steps_per_stage: self.steps_per_stage,
             initial_step: self.initial_step,
             estimator,
-            track_cost: self.track_cost,
-            stages: Vec::new(),
+            log: StageLog::new(self.log.track_cost),
         }
     }
 
@@ -279,7 +250,7 @@ impl<E> ExplicitGraduated<E> {
     /// records always hold f at the stage ends.
     #[must_use]
     pub fn with_cost(mut self, track_cost: bool) -> Self {
-        self.track_cost = track_cost;
+        self.log.track_cost = track_cost;
         self
     }
 
@@ -304,7 +275,7 @@ impl<E> ExplicitGraduated<E> {
     /// The records of the stages completed so far.
     #[must_use]
     pub fn stages(&self) -> &[StageRecord] {
-        &self.stages
+        &self.log.records
     }
 
     /// The estimator.
@@ -326,12 +297,7 @@ impl<O: Objective, E: SmoothedGradientEstimator<O>> Solver<AsArgmin<O>, State>
         problem: &mut Problem<AsArgmin<O>>,
         state: State,
     ) -> std::result::Result<(State, Option<KV>), Error> {
-        let x = current_param(&state, "ExplicitGraduated")?;
-        if self.track_cost && !state.cost.is_finite() {
-            let cost = problem.cost(&x)?;
-            return Ok((state.cost(cost), None));
-        }
-        Ok((state, None))
+        init_cost(problem, state, self.log.track_cost, "ExplicitGraduated")
     }
 
     fn next_iter(
@@ -340,49 +306,26 @@ impl<O: Objective, E: SmoothedGradientEstimator<O>> Solver<AsArgmin<O>, State>
         state: State,
     ) -> std::result::Result<(State, Option<KV>), Error> {
         let x = current_param(&state, "ExplicitGraduated")?;
-        let k = usize::try_from(state.iter).unwrap_or(usize::MAX);
+        let k = iteration(&state);
         let stage = k / self.steps_per_stage;
-        let delta = *self.deltas.get(stage).ok_or_else(|| {
-            Error::from(NumericsError::Other(format!(
-                "explicit graduated optimization: step {k} is past the last stage"
-            )))
-        })?;
+        let delta = stage_delta(&self.deltas, stage, "explicit graduated optimization")?;
         let eta = self.initial_step * delta;
         let g = self.estimator.estimate(problem, &x, delta)?;
         let x_new = &x - &g * eta;
-        let stage_done = (k + 1) % self.steps_per_stage == 0;
-        let cost = if self.track_cost || stage_done {
-            Some(problem.cost(&x_new)?)
-        } else {
-            None
+        let step = StageRecord {
+            stage,
+            delta,
+            learning_rate: eta,
+            iterations: self.steps_per_stage,
+            value: f64::NAN,
         };
-        if stage_done {
-            self.stages.push(StageRecord {
-                stage,
-                delta,
-                learning_rate: eta,
-                iterations: self.steps_per_stage,
-                value: cost.unwrap_or(f64::NAN),
-            });
-        }
-        let kv = kv!(
-            "stage" => stage as u64;
-            "delta" => delta;
-            "learning_rate" => eta;
-        );
-        let state = match cost {
-            Some(c) if self.track_cost => state.cost(c),
-            _ => state,
-        };
-        Ok((state.param(x_new).gradient(g), Some(kv)))
+        let closed = (k + 1) % self.steps_per_stage == 0;
+        self.log
+            .finish_step(problem, state, (x_new, g), step, closed, KV::new())
     }
 
     fn terminate(&mut self, state: &State) -> TerminationStatus {
-        if state.iter >= self.total_steps() {
-            TerminationStatus::Terminated(TerminationReason::SolverExit("schedule finished".into()))
-        } else {
-            TerminationStatus::NotTerminated
-        }
+        schedule_status(state.iter >= self.total_steps())
     }
 }
 

@@ -4,14 +4,15 @@
 //! SGD/SHB/NSHB on f with (η, b) chosen so that the noise has degree δ_m
 //! ([`NoisyGradient`], the implicit version).
 
-use super::common::{current_param, minibatch_gradient, MiniBatchStream, MomentumReset, State};
-use super::delta_schedule::check_deltas;
+use super::common::{current_param, minibatch_gradient, momentum_update, sample_count};
+use super::common::{schedule_status, stage_delta, BufferRule, MiniBatchStream, MomentumReset};
+use super::common::{StageLog, StageRecord, State};
 use super::exact_smoothing::ExactSmoothing;
-use super::graduated_explicit::StageRecord;
 use crate::objective::{AsArgmin, FiniteSum, Objective, Sampling};
+use crate::schedule::check_deltas;
 use crate::smoothing::{beta_hat, smoothing_degree, Kernel, NoiseForm};
 use crate::{NumericsError, Result, Seed, Vector};
-use argmin::core::{Error, Problem, Solver, TerminationReason, TerminationStatus, KV};
+use argmin::core::{Error, Problem, Solver, TerminationStatus, KV};
 use argmin::kv;
 use serde::{Deserialize, Serialize};
 
@@ -149,11 +150,20 @@ pub enum Method {
 }
 
 impl Method {
+    /// The momentum factor β and buffer rule (SGD: β = 0, plain gradient).
+    fn momentum(&self) -> (f64, BufferRule) {
+        match *self {
+            Method::Sgd => (0.0, BufferRule::Heavy),
+            Method::Shb { beta, .. } => (beta, BufferRule::Heavy),
+            Method::Nshb { beta, .. } => (beta, BufferRule::Normalized),
+        }
+    }
+
     fn noise_form(&self) -> NoiseForm {
         match *self {
             Method::Sgd => NoiseForm::Sgd,
-            Method::Shb { beta, k } => NoiseForm::HeavyBall { beta, k },
-            Method::Nshb { beta, k } => NoiseForm::NormalizedHeavyBall { beta, k },
+            Method::Shb { beta, k } => BufferRule::Heavy.noise_form(beta, k),
+            Method::Nshb { beta, k } => BufferRule::Normalized.noise_form(beta, k),
         }
     }
 
@@ -213,17 +223,12 @@ impl NoisyGradient {
             crate::error::check_closed("gradient bound K", "finite and ≥ 0", k, 0.0, f64::MAX)?;
         }
         match control {
-            NoiseControl::LearningRate { batch_size: 0 } => {
-                return Err(NumericsError::InvalidParameter {
-                    name: "batch size",
-                    allowed: "at least 1",
-                    value: 0.0,
-                })
+            NoiseControl::LearningRate { batch_size } => {
+                crate::error::check_count("batch size", batch_size, 1)?;
             }
             NoiseControl::BatchSize { learning_rate } => {
                 crate::error::check_positive("learning rate", learning_rate)?;
             }
-            NoiseControl::LearningRate { .. } => {}
         }
         Ok(Self {
             method,
@@ -288,21 +293,13 @@ impl<O: FiniteSum> StageStep<O> for NoisyGradient {
         delta: f64,
     ) -> std::result::Result<(Vector, Vector, f64, KV), Error> {
         let (eta, b) = self.hyperparameters(delta)?;
-        let n = super::common::sample_count(problem)?;
+        let n = sample_count(problem)?;
         let epoch_before = self.stream.epoch(n);
         let batch = self.stream.next_batch(n, b)?;
         let g = minibatch_gradient(problem, &batch, x)?;
-        let (beta, weight) = match self.method {
-            Method::Sgd => (0.0, 1.0),
-            Method::Shb { beta, .. } => (beta, 1.0),
-            Method::Nshb { beta, .. } => (beta, 1.0 - beta),
-        };
-        let m = match self.buffer.take() {
-            Some(m) if beta > 0.0 => m * beta + &g * weight,
-            _ => &g * weight,
-        };
-        let x_new = x - &m * eta;
-        self.buffer = Some(m);
+        let (beta, rule) = self.method.momentum();
+        let m = momentum_update(&mut self.buffer, &g, beta, rule.gradient_weight(beta));
+        let x_new = x - m * eta;
         // The buffer is zeroed once the batch that completes an epoch has been used.
         if self.reset == MomentumReset::EachEpoch && self.stream.epoch(n) != epoch_before {
             self.buffer = None;
@@ -348,7 +345,7 @@ impl<O: FiniteSum> StageStep<O> for NoisyGradient {
 /// use argmin::core::Executor;
 /// use nalgebra::DVector;
 /// use numerics::objective::{AsArgmin, Rastrigin};
-/// use numerics::optim::delta_schedule::polynomial_deltas;
+/// use numerics::schedule::polynomial_deltas;
 /// use numerics::optim::graduated_implicit::{ImplicitGraduated, SmoothedGd, StageLength};
 /// use numerics::smoothing::Kernel;
 /// let solver = ImplicitGraduated::new(
@@ -370,8 +367,7 @@ pub struct ImplicitGraduated<I> {
     inner: I,
     stage: usize,
     in_stage: usize,
-    track_cost: bool,
-    stages: Vec<StageRecord>,
+    log: StageLog,
 }
 
 impl<I> ImplicitGraduated<I> {
@@ -410,8 +406,7 @@ impl<I> ImplicitGraduated<I> {
             inner,
             stage: 0,
             in_stage: 0,
-            track_cost: false,
-            stages: Vec::new(),
+            log: StageLog::new(false),
         })
     }
 
@@ -419,7 +414,7 @@ impl<I> ImplicitGraduated<I> {
     /// records always hold f at the stage ends).
     #[must_use]
     pub fn with_cost(mut self, track_cost: bool) -> Self {
-        self.track_cost = track_cost;
+        self.log.track_cost = track_cost;
         self
     }
 
@@ -432,7 +427,7 @@ impl<I> ImplicitGraduated<I> {
     /// The records of the stages completed so far.
     #[must_use]
     pub fn stages(&self) -> &[StageRecord] {
-        &self.stages
+        &self.log.records
     }
 
     /// The inner solver.
@@ -472,11 +467,7 @@ impl<O: Objective, I: StageStep<O>> Solver<AsArgmin<O>, State> for ImplicitGradu
     ) -> std::result::Result<(State, Option<KV>), Error> {
         let x = current_param(&state, "ImplicitGraduated")?;
         let stage = self.stage;
-        let delta = *self.deltas.get(stage).ok_or_else(|| {
-            Error::from(NumericsError::Other(
-                "implicit graduated optimization: past the last stage".into(),
-            ))
-        })?;
+        let delta = stage_delta(&self.deltas, stage, "implicit graduated optimization")?;
         let (x_new, g, eta, inner_kv) = self.inner.step(problem, &x, stage, delta)?;
         // Under the gradient rule the stage is checked before moving: a point that
         // already satisfies ‖g‖ ≤ tolerance closes the stage without a step (so a stage
@@ -495,41 +486,23 @@ impl<O: Objective, I: StageStep<O>> Solver<AsArgmin<O>, State> for ImplicitGradu
                 max_iterations,
             } => self.close_or_step(&g, factor * delta, max_iterations, x, x_new),
         };
-        let cost = if self.track_cost || done {
-            Some(problem.cost(&x_new)?)
-        } else {
-            None
+        let step = StageRecord {
+            stage,
+            delta,
+            learning_rate: eta,
+            iterations: self.in_stage,
+            value: f64::NAN,
         };
         if done {
-            self.stages.push(StageRecord {
-                stage,
-                delta,
-                learning_rate: eta,
-                iterations: self.in_stage,
-                value: cost.unwrap_or(f64::NAN),
-            });
             self.stage += 1;
             self.in_stage = 0;
         }
-        let kv = kv!(
-            "stage" => stage as u64;
-            "delta" => delta;
-            "learning_rate" => eta;
-        )
-        .merge(inner_kv);
-        let state = match cost {
-            Some(c) if self.track_cost => state.cost(c),
-            _ => state,
-        };
-        Ok((state.param(x_new).gradient(g), Some(kv)))
+        self.log
+            .finish_step(problem, state, (x_new, g), step, done, inner_kv)
     }
 
     fn terminate(&mut self, _state: &State) -> TerminationStatus {
-        if self.stage >= self.deltas.len() {
-            TerminationStatus::Terminated(TerminationReason::SolverExit("schedule finished".into()))
-        } else {
-            TerminationStatus::NotTerminated
-        }
+        schedule_status(self.stage >= self.deltas.len())
     }
 }
 
@@ -537,9 +510,9 @@ impl<O: Objective, I: StageStep<O>> Solver<AsArgmin<O>, State> for ImplicitGradu
 mod tests {
     use super::*;
     use crate::objective::{LeastSquares, Rastrigin};
-    use crate::optim::delta_schedule::polynomial_deltas;
     use crate::optim::testing::{checkpoint_resume_matches, least_squares};
-    use crate::optim::{Nshb, Sgd, Shb};
+    use crate::optim::{run, Nshb, Sgd, Shb};
+    use crate::schedule::polynomial_deltas;
     use crate::Matrix;
     use argmin::core::Executor;
     use std::f64::consts::PI;
@@ -737,54 +710,24 @@ mod tests {
             .unwrap()
     }
 
+    /// The last iterate of `solver` after 20 steps on [`least_squares`] from 0.
+    fn last_of<S: argmin::core::Solver<AsArgmin<LeastSquares>, State>>(solver: S) -> Vector {
+        let res = run(least_squares(), solver, Vector::zeros(3), 20).unwrap();
+        res.state.param.unwrap()
+    }
+
     #[test]
     fn noisy_gradient_with_one_stage_is_the_plain_method_with_the_same_seed() {
         // η = δ√b/C = 0.02·2/1 = 0.04 with b = 4, C² = 1.
-        let x = implicit_run(Method::Sgd, 20);
-        let y = Executor::new(
-            AsArgmin(least_squares()),
-            Sgd::new(0.04, 4, Seed(5)).unwrap(),
-        )
-        .configure(|s| s.param(Vector::zeros(3)).max_iters(20))
-        .run()
-        .unwrap();
-        assert!((x - y.state().param.clone().unwrap()).norm() < 1e-14);
+        let sgd = last_of(Sgd::new(0.04, 4, Seed(5)).unwrap());
+        assert!((implicit_run(Method::Sgd, 20) - sgd).norm() < 1e-14);
         // SHB/NSHB: η = δ/√(C²/b + ĉ(C²/b + K²)).
-        for (method, eta) in [
-            (
-                Method::Shb { beta: 0.5, k: 0.0 },
-                0.02 / (0.25f64 * 2.5).sqrt(),
-            ),
-            (
-                Method::Nshb { beta: 0.5, k: 0.0 },
-                0.02 / (0.25f64 * 2.0).sqrt(),
-            ),
-        ] {
-            let x = implicit_run(method, 20);
-            let y = match method {
-                Method::Shb { .. } => Executor::new(
-                    AsArgmin(least_squares()),
-                    Shb::new(eta, 4, 0.5, Seed(5)).unwrap(),
-                )
-                .configure(|s| s.param(Vector::zeros(3)).max_iters(20))
-                .run()
-                .unwrap()
-                .state()
-                .param
-                .clone(),
-                _ => Executor::new(
-                    AsArgmin(least_squares()),
-                    Nshb::new(eta, 4, 0.5, Seed(5)).unwrap(),
-                )
-                .configure(|s| s.param(Vector::zeros(3)).max_iters(20))
-                .run()
-                .unwrap()
-                .state()
-                .param
-                .clone(),
-            };
-            assert!((x - y.unwrap()).norm() < 1e-13, "{method:?}");
-        }
+        let shb = last_of(Shb::new(0.02 / (0.25f64 * 2.5).sqrt(), 4, 0.5, Seed(5)).unwrap());
+        let x = implicit_run(Method::Shb { beta: 0.5, k: 0.0 }, 20);
+        assert!((x - shb).norm() < 1e-13);
+        let nshb = last_of(Nshb::new(0.02 / (0.25f64 * 2.0).sqrt(), 4, 0.5, Seed(5)).unwrap());
+        let x = implicit_run(Method::Nshb { beta: 0.5, k: 0.0 }, 20);
+        assert!((x - nshb).norm() < 1e-13);
     }
 
     #[test]

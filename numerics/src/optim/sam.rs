@@ -2,11 +2,12 @@
 //! x_{k+1} = x_k − γ_k ∇f(x_k + ρ g_k/‖g_k‖), g_k = ∇f(x_k).
 
 use super::common::{
-    current_param, draw, learning_rate_at, minibatch_gradient, Clock, MiniBatchStream, State,
+    current_param, finish_step, init_cost, iteration, learning_rate_at, minibatch_gradient, Clock,
+    MiniBatch, State,
 };
 use crate::objective::{AsArgmin, FiniteSum, Objective, Sampling};
 use crate::schedule::{Constant, Schedule};
-use crate::{NumericsError, Result, Seed, Vector};
+use crate::{Result, Seed, Vector};
 use argmin::core::{Error, Problem, Solver, KV};
 use argmin::kv;
 use serde::{Deserialize, Serialize};
@@ -69,7 +70,7 @@ impl Sam<Constant> {
     /// SAM with constant step γ = `learning_rate` and radius ρ = `rho`.
     ///
     /// # Errors
-    /// [`NumericsError::InvalidParameter`] unless γ is finite and > 0 and ρ finite ≥ 0.
+    /// [`crate::NumericsError::InvalidParameter`] unless γ is finite and > 0 and ρ finite ≥ 0.
     pub fn new(learning_rate: f64, rho: f64) -> Result<Self> {
         crate::error::check_positive("learning rate", learning_rate)?;
         Self::scheduled(Constant(learning_rate), rho)
@@ -80,7 +81,7 @@ impl<L: Schedule> Sam<L> {
     /// SAM with step schedule γ_k = `learning_rate.at(k)` and radius ρ.
     ///
     /// # Errors
-    /// [`NumericsError::InvalidParameter`] unless ρ is finite and ≥ 0.
+    /// [`crate::NumericsError::InvalidParameter`] unless ρ is finite and ≥ 0.
     pub fn scheduled(learning_rate: L, rho: f64) -> Result<Self> {
         Ok(Self {
             learning_rate,
@@ -119,12 +120,7 @@ impl<O: Objective, L: Schedule> Solver<AsArgmin<O>, State> for Sam<L> {
         problem: &mut Problem<AsArgmin<O>>,
         state: State,
     ) -> std::result::Result<(State, Option<KV>), Error> {
-        let x = current_param(&state, "Sam")?;
-        if self.track_cost && !state.cost.is_finite() {
-            let cost = problem.cost(&x)?;
-            return Ok((state.cost(cost), None));
-        }
-        Ok((state, None))
+        init_cost(problem, state, self.track_cost, "Sam")
     }
 
     fn next_iter(
@@ -133,8 +129,7 @@ impl<O: Objective, L: Schedule> Solver<AsArgmin<O>, State> for Sam<L> {
         state: State,
     ) -> std::result::Result<(State, Option<KV>), Error> {
         let x = current_param(&state, "Sam")?;
-        let k = usize::try_from(state.iter).unwrap_or(usize::MAX);
-        let gamma = learning_rate_at(&self.learning_rate, k)?;
+        let gamma = learning_rate_at(&self.learning_rate, iteration(&state))?;
         let g = problem.gradient(&x)?;
         let eps = ascent_step(&g, self.rho);
         let g_sam = problem.gradient(&(&x + &eps))?;
@@ -144,13 +139,7 @@ impl<O: Objective, L: Schedule> Solver<AsArgmin<O>, State> for Sam<L> {
             "rho" => self.rho;
             "gradient_norm" => g.norm();
         );
-        let state = if self.track_cost {
-            let cost = problem.cost(&x_new)?;
-            state.cost(cost)
-        } else {
-            state
-        };
-        Ok((state.param(x_new).gradient(g_sam), Some(kv)))
+        finish_step(problem, state, x_new, g_sam, kv, self.track_cost)
     }
 }
 
@@ -172,12 +161,8 @@ impl<O: Objective, L: Schedule> Solver<AsArgmin<O>, State> for Sam<L> {
 /// Foret et al., ICLR 2021 (arXiv 2010.01412), Algorithm 1 (m-sharpness with m = b).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StochasticSam<L = Constant, B = Constant> {
-    learning_rate: L,
-    batch_size: B,
+    core: MiniBatch<L, B>,
     rho: f64,
-    stream: MiniBatchStream,
-    clock: Clock,
-    track_cost: bool,
 }
 
 impl StochasticSam<Constant, Constant> {
@@ -185,16 +170,10 @@ impl StochasticSam<Constant, Constant> {
     /// batches drawn from `seed`.
     ///
     /// # Errors
-    /// [`NumericsError::InvalidParameter`] unless γ > 0, b ≥ 1 and ρ ≥ 0 (all finite).
+    /// [`crate::NumericsError::InvalidParameter`] unless γ > 0, b ≥ 1 and ρ ≥ 0 (all finite).
     pub fn new(learning_rate: f64, batch_size: usize, rho: f64, seed: Seed) -> Result<Self> {
         crate::error::check_positive("learning rate", learning_rate)?;
-        if batch_size == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "batch size",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("batch size", batch_size, 1)?;
         Self::scheduled(
             Constant(learning_rate),
             Constant(batch_size as f64),
@@ -208,36 +187,32 @@ impl<L: Schedule, B: Schedule> StochasticSam<L, B> {
     /// Mini-batch SAM with schedules γ_k, b_k (checked when used) and radius ρ.
     ///
     /// # Errors
-    /// [`NumericsError::InvalidParameter`] unless ρ is finite and ≥ 0.
+    /// [`crate::NumericsError::InvalidParameter`] unless ρ is finite and ≥ 0.
     pub fn scheduled(learning_rate: L, batch_size: B, rho: f64, seed: Seed) -> Result<Self> {
         Ok(Self {
-            learning_rate,
-            batch_size,
+            core: MiniBatch::new(learning_rate, batch_size, seed),
             rho: check_radius(rho)?,
-            stream: MiniBatchStream::new(Sampling::WithReplacement, seed),
-            clock: Clock::Iteration,
-            track_cost: false,
         })
     }
 
     /// How batches are drawn (default [`Sampling::WithReplacement`]).
     #[must_use]
     pub fn with_sampling(mut self, sampling: Sampling) -> Self {
-        self.stream.sampling = sampling;
+        self.core.stream.sampling = sampling;
         self
     }
 
     /// What the schedules are indexed by (default [`Clock::Iteration`]).
     #[must_use]
     pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+        self.core.clock = clock;
         self
     }
 
     /// Whether to evaluate the full cost f(x_{k+1}) after every step (default `false`).
     #[must_use]
     pub fn with_cost(mut self, track_cost: bool) -> Self {
-        self.track_cost = track_cost;
+        self.core.track_cost = track_cost;
         self
     }
 
@@ -258,32 +233,14 @@ impl<O: FiniteSum, L: Schedule, B: Schedule> Solver<AsArgmin<O>, State> for Stoc
         problem: &mut Problem<AsArgmin<O>>,
         state: State,
     ) -> std::result::Result<(State, Option<KV>), Error> {
-        let x = current_param(&state, "StochasticSam")?;
-        let d = draw(
-            &mut self.stream,
-            problem,
-            &self.batch_size,
-            self.clock,
-            state.iter,
-        )?;
-        let gamma = learning_rate_at(&self.learning_rate, d.k)?;
-        let g = minibatch_gradient(problem, &d.batch, &x)?;
+        let d = self.core.draw(problem, &state, "StochasticSam")?;
+        let g = minibatch_gradient(problem, &d.batch, &d.x)?;
         let eps = ascent_step(&g, self.rho);
-        let g_sam = minibatch_gradient(problem, &d.batch, &(&x + &eps))?;
-        let x_new = &x - &g_sam * gamma;
-        let kv = kv!(
-            "learning_rate" => gamma;
-            "batch_size" => d.batch.len() as u64;
-            "epoch" => d.epoch as u64;
-            "rho" => self.rho;
-        );
-        let state = if self.track_cost {
-            let cost = problem.cost(&x_new)?;
-            state.cost(cost)
-        } else {
-            state
-        };
-        Ok((state.param(x_new).gradient(g_sam), Some(kv)))
+        let g_sam = minibatch_gradient(problem, &d.batch, &(&d.x + &eps))?;
+        let x_new = &d.x - &g_sam * d.learning_rate;
+        let mut kv = d.kv();
+        kv.insert("rho", self.rho.into());
+        finish_step(problem, state, x_new, g_sam, kv, self.core.track_cost)
     }
 }
 
@@ -293,7 +250,7 @@ mod tests {
     use crate::objective::{LeastSquares, Quadratic};
     use crate::optim::testing::{checkpoint_resume_matches, least_squares};
     use crate::optim::Sgd;
-    use crate::Matrix;
+    use crate::{Matrix, NumericsError};
     use argmin::core::Executor;
 
     fn diag14() -> Quadratic {

@@ -1,14 +1,11 @@
 //! [`Sgd`]: mini-batch stochastic gradient descent x_{k+1} = x_k − η_k ∇f_{S_k}(x_k).
 
-use super::common::{
-    current_param, draw, learning_rate_at, minibatch_gradient, Clock, MiniBatchStream, State,
-};
+use super::common::{finish_step, minibatch_gradient, Clock, MiniBatch, State};
 use crate::objective::{AsArgmin, FiniteSum, Sampling};
 use crate::schedule::{Constant, Schedule};
 use crate::smoothing::{smoothing_degree, NoiseForm};
 use crate::{Result, Seed};
 use argmin::core::{Error, Problem, Solver, KV};
-use argmin::kv;
 use serde::{Deserialize, Serialize};
 
 /// Mini-batch SGD x_{k+1} = x_k − η_k ∇f_{S_k}(x_k), |S_k| = b_k, on a [`FiniteSum`].
@@ -55,12 +52,8 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sgd<L = Constant, B = Constant> {
-    learning_rate: L,
-    batch_size: B,
-    stream: MiniBatchStream,
-    clock: Clock,
+    core: MiniBatch<L, B>,
     noise_variance: Option<f64>,
-    track_cost: bool,
 }
 
 impl Sgd<Constant, Constant> {
@@ -71,13 +64,7 @@ impl Sgd<Constant, Constant> {
     /// [`crate::NumericsError::InvalidParameter`] unless η is finite and > 0 and b ≥ 1.
     pub fn new(learning_rate: f64, batch_size: usize, seed: Seed) -> Result<Self> {
         crate::error::check_positive("learning rate", learning_rate)?;
-        if batch_size == 0 {
-            return Err(crate::NumericsError::InvalidParameter {
-                name: "batch size",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("batch size", batch_size, 1)?;
         Ok(Self::scheduled(
             Constant(learning_rate),
             Constant(batch_size as f64),
@@ -93,26 +80,22 @@ impl<L: Schedule, B: Schedule> Sgd<L, B> {
     #[must_use]
     pub fn scheduled(learning_rate: L, batch_size: B, seed: Seed) -> Self {
         Self {
-            learning_rate,
-            batch_size,
-            stream: MiniBatchStream::new(Sampling::WithReplacement, seed),
-            clock: Clock::Iteration,
+            core: MiniBatch::new(learning_rate, batch_size, seed),
             noise_variance: None,
-            track_cost: false,
         }
     }
 
     /// How batches are drawn (default [`Sampling::WithReplacement`]).
     #[must_use]
     pub fn with_sampling(mut self, sampling: Sampling) -> Self {
-        self.stream.sampling = sampling;
+        self.core.stream.sampling = sampling;
         self
     }
 
     /// What the schedules are indexed by (default [`Clock::Iteration`]).
     #[must_use]
     pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+        self.core.clock = clock;
         self
     }
 
@@ -129,26 +112,26 @@ impl<L: Schedule, B: Schedule> Sgd<L, B> {
     /// Whether to evaluate the full cost f(x_{k+1}) after every step (default `false`).
     #[must_use]
     pub fn with_cost(mut self, track_cost: bool) -> Self {
-        self.track_cost = track_cost;
+        self.core.track_cost = track_cost;
         self
     }
 
     /// The learning-rate schedule.
     #[must_use]
     pub fn learning_rate(&self) -> &L {
-        &self.learning_rate
+        &self.core.learning_rate
     }
 
     /// The batch-size schedule.
     #[must_use]
     pub fn batch_size(&self) -> &B {
-        &self.batch_size
+        &self.core.batch_size
     }
 
     /// The seed of the mini-batch stream.
     #[must_use]
     pub fn seed(&self) -> Seed {
-        self.stream.seed
+        self.core.stream.seed
     }
 }
 
@@ -162,33 +145,16 @@ impl<O: FiniteSum, L: Schedule, B: Schedule> Solver<AsArgmin<O>, State> for Sgd<
         problem: &mut Problem<AsArgmin<O>>,
         state: State,
     ) -> std::result::Result<(State, Option<KV>), Error> {
-        let x = current_param(&state, "Sgd")?;
-        let d = draw(
-            &mut self.stream,
-            problem,
-            &self.batch_size,
-            self.clock,
-            state.iter,
-        )?;
-        let eta = learning_rate_at(&self.learning_rate, d.k)?;
-        let g = minibatch_gradient(problem, &d.batch, &x)?;
-        let x_new = &x - &g * eta;
-        let b = d.batch.len() as f64;
-        let mut kv = kv!(
-            "learning_rate" => eta;
-            "batch_size" => d.batch.len() as u64;
-            "epoch" => d.epoch as u64;
-        );
+        let d = self.core.draw(problem, &state, "Sgd")?;
+        let eta = d.learning_rate;
+        let g = minibatch_gradient(problem, &d.batch, &d.x)?;
+        let x_new = &d.x - &g * eta;
+        let mut kv = d.kv();
         if let Some(c2) = self.noise_variance {
+            let b = d.batch.len() as f64;
             kv.insert("delta", smoothing_degree(eta, c2, b, NoiseForm::Sgd).into());
         }
-        let state = if self.track_cost {
-            let cost = problem.cost(&x_new)?;
-            state.cost(cost)
-        } else {
-            state
-        };
-        Ok((state.param(x_new).gradient(g), Some(kv)))
+        finish_step(problem, state, x_new, g, kv, self.core.track_cost)
     }
 }
 
@@ -196,7 +162,7 @@ impl<O: FiniteSum, L: Schedule, B: Schedule> Solver<AsArgmin<O>, State> for Sgd<
 mod tests {
     use super::*;
     use crate::objective::{LeastSquares, Objective};
-    use crate::optim::testing::{checkpoint_resume_matches, least_squares};
+    use crate::optim::testing::{checkpoint_resume_matches, from_bytes, least_squares, to_bytes};
     use crate::{NumericsError, Vector};
     use argmin::core::Executor;
 
@@ -353,5 +319,25 @@ mod tests {
     fn sgd_resumes_from_a_checkpoint_with_the_same_random_sequence() {
         let sgd = Sgd::new(0.05, 4, Seed(4)).unwrap();
         checkpoint_resume_matches(least_squares(), sgd, Vector::zeros(3));
+    }
+
+    #[test]
+    fn sgd_with_step_schedules_resumes_from_a_serialised_checkpoint() {
+        use crate::schedule::Step;
+        // η halves every 3 steps and b doubles every 4: the resumed half (steps 5..10)
+        // must continue both schedules where the checkpoint left them.
+        let sgd = Sgd::scheduled(
+            Step::new(0.05, 0.5, 3).unwrap(),
+            Step::new(2.0, 2.0, 4).unwrap(),
+            Seed(4),
+        )
+        .with_sampling(Sampling::EpochShuffle);
+        checkpoint_resume_matches(least_squares(), sgd.clone(), Vector::zeros(3));
+        // The schedules themselves survive the round trip.
+        let bytes = to_bytes(&sgd).unwrap();
+        let back: Sgd<Step, Step> = from_bytes(&bytes).unwrap();
+        assert_eq!(back.learning_rate(), sgd.learning_rate());
+        assert_eq!(back.batch_size(), sgd.batch_size());
+        assert_eq!(to_bytes(&back).unwrap(), bytes);
     }
 }

@@ -3,7 +3,8 @@
 
 use super::{ceil_div, Psi};
 use crate::error::{check_closed, check_positive};
-use crate::{NumericsError, Result};
+use crate::Result;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A step size that depends on the step counter k and the current stochastic gradient
@@ -23,7 +24,7 @@ impl<S: AdaptiveStep + ?Sized> AdaptiveStep for Box<S> {
 ///
 /// Bounded by γ₀ and by γ₀/(α‖g̃‖), so the displacement γ_k‖g̃_k‖ ≤ γ₀/α stays finite
 /// however large the gradient: with α = 0 it is plain constant-step SGD.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GradientNormAdaptive {
     initial: f64,
     alpha: f64,
@@ -52,7 +53,7 @@ impl AdaptiveStep for GradientNormAdaptive {
 /// The slide's "ψ(x) = 1/x or 1/√x" is inconsistent (the step would grow towards γ₀
 /// and ψ(0) is undefined); the intended ψ(x) = x, √x or c√x are the [`Psi`] variants.
 /// The lecture's table uses ψ(x) = 0.5√x, K = 50, α = γ₀ = 0.1.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CombinedAdaptive {
     initial: f64,
     alpha: f64,
@@ -69,13 +70,7 @@ impl CombinedAdaptive {
         check_positive("initial step γ₀", initial)?;
         check_closed("α", "≥ 0 and finite", alpha, 0.0, f64::MAX)?;
         psi.validate()?;
-        if block == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "block length K",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("block length K", block, 1)?;
         Ok(Self {
             initial,
             alpha,

@@ -315,7 +315,7 @@ impl Trajectory {
 /// assert!(run.max_ratio_deviation() < 1e-9);   // float batch: exact
 /// assert!(run.max_realised_deviation() > 1e-4); // int(b) in the loader: not exact
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Algorithm6 {
     optimizer: Optimizer,
     noise: NoiseConstants,

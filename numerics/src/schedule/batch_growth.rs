@@ -3,7 +3,8 @@
 
 use super::Schedule;
 use crate::error::check_positive;
-use crate::{NumericsError, Result};
+use crate::Result;
+use serde::{Deserialize, Serialize};
 
 /// b ← int(c·b) every `every` counts (spec §10.1, `cifar.py`/`imagenet.py` of
 /// new-sigma-nice): b_k = b₀ after n(k) growth steps, n(k) = ⌊(k − o)/s⌋ for k ≥ o.
@@ -12,7 +13,7 @@ use crate::{NumericsError, Result};
 /// epoch 41 (0-based) on: `every` = 40, `offset` = 1. Their StepLR changes η from epoch
 /// 40 on, so the batch lags the learning rate by one epoch. With `int_cast` each step
 /// truncates like Python's `int(...)`: 27 → int(40.5) = 40 (WRN method 4).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MultiplicativeGrowth {
     initial: f64,
     factor: f64,
@@ -36,13 +37,7 @@ impl MultiplicativeGrowth {
     ) -> Result<Self> {
         check_positive("initial batch size b₀", initial)?;
         check_positive("growth factor c", factor)?;
-        if every == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "growth period",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("growth period", every, 1)?;
         Ok(Self {
             initial,
             factor,
@@ -82,7 +77,7 @@ impl Schedule for MultiplicativeGrowth {
 ///
 /// With balance = 2 and a fixed η, the SGD part of δ follows the code's δ-decay
 /// exactly: C²/b_{m+1} = γ_m²·C²/b_m with γ_m = ((M − m)/(M − m + 1))^p.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PolynomialBatchGrowth {
     initial: f64,
     epochs: usize,
@@ -99,13 +94,7 @@ impl PolynomialBatchGrowth {
         check_positive("initial batch size b₀", initial)?;
         check_positive("power p", power)?;
         check_positive("balance", balance)?;
-        if epochs == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "epochs M",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("epochs M", epochs, 1)?;
         Ok(Self {
             initial,
             epochs,

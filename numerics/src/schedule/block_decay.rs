@@ -2,7 +2,8 @@
 
 use super::{ceil_div, Schedule};
 use crate::error::check_positive;
-use crate::{NumericsError, Result};
+use crate::Result;
+use serde::{Deserialize, Serialize};
 
 /// The growth function ψ of the block rules γ_k = γ₀/(1 + ψ(⌈k/K⌉)).
 ///
@@ -10,7 +11,7 @@ use crate::{NumericsError, Result};
 /// inconsistent with R1/R2 ("as before" are ψ(x) = x and √x): ψ = 1/x makes the step
 /// *increase* towards γ₀ and ψ(0) is undefined. Only the intended ψ are offered here
 /// (spec §9.3); the lecture's table uses ψ(x) = 0.5√x.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Psi {
     /// ψ(x) = x (rule R1).
     Linear,
@@ -45,7 +46,7 @@ impl Psi {
 ///
 /// R1 satisfies Robbins–Monro (Σγ_k = ∞, Σγ_k² < ∞); R2 has Σγ_k² = ∞ (block sums
 /// ~K/j) but satisfies the refined condition Σ_{k≤T}γ_k / Σ_{k≤T}γ_k² → ∞.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BlockDecay {
     initial: f64,
     block: usize,
@@ -60,13 +61,7 @@ impl BlockDecay {
     pub fn new(initial: f64, block: usize, psi: Psi) -> Result<Self> {
         check_positive("initial step γ₀", initial)?;
         psi.validate()?;
-        if block == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "block length K",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("block length K", block, 1)?;
         Ok(Self {
             initial,
             block,

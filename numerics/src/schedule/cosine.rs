@@ -2,14 +2,15 @@
 
 use super::Schedule;
 use crate::error::{check_closed, check_positive};
-use crate::{NumericsError, Result};
+use crate::Result;
+use serde::{Deserialize, Serialize};
 
 /// η_k = η_min + (η₀ − η_min)(1 + cos(πk/T_max))/2 (PyTorch `CosineAnnealingLR`, the
 /// closed form; the AAAI code uses T_max = 200, η_min = 0).
 ///
 /// For k > T_max the closed form is periodic (η rises again), as in PyTorch's closed
 /// form; the code's runs stop at k = T_max.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Cosine {
     initial: f64,
     minimum: f64,
@@ -24,13 +25,7 @@ impl Cosine {
     pub fn new(initial: f64, minimum: f64, t_max: usize) -> Result<Self> {
         check_positive("initial value η₀", initial)?;
         check_closed("minimum η_min", "in [0, η₀]", minimum, 0.0, initial)?;
-        if t_max == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "T_max",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("T_max", t_max, 1)?;
         Ok(Self {
             initial,
             minimum,

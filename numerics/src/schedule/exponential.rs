@@ -3,9 +3,10 @@
 use super::Schedule;
 use crate::error::check_positive;
 use crate::Result;
+use serde::{Deserialize, Serialize};
 
 /// η_k = η₀·γ^k (PyTorch `ExponentialLR(gamma = γ)`; the AAAI code passes γ = `power`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Exponential {
     initial: f64,
     gamma: f64,

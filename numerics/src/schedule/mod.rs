@@ -6,7 +6,8 @@
 //! [`Polynomial`], [`Cosine`], [`Exponential`]), piecewise-constant stage lists
 //! ([`Piecewise`]), the lecture-003 rules R1/R2 ([`BlockDecay`]), batch-size growth
 //! ([`MultiplicativeGrowth`], [`PolynomialBatchGrowth`]) and the polynomial δ schedule
-//! ([`PolynomialDelta`]). Step sizes that also depend on the gradient norm (R3, R4)
+//! ([`PolynomialDelta`], with the δ lists of graduated optimization built on it:
+//! [`polynomial_deltas`], [`ego_deltas`], and [`geometric_deltas`]). Step sizes that also depend on the gradient norm (R3, R4)
 //! implement [`AdaptiveStep`] instead.
 //!
 //! On top of these: the four methods of arXiv 2311.08745 ([`StagePlan`], spec §10.1)
@@ -28,6 +29,7 @@ mod block_decay;
 mod constant;
 mod cosine;
 mod cubic;
+mod delta_lists;
 mod exponential;
 mod paper_methods;
 mod piecewise;
@@ -45,6 +47,7 @@ pub use block_decay::{BlockDecay, Psi};
 pub use constant::Constant;
 pub use cosine::Cosine;
 pub use cubic::{cubic_real_roots, momentum_for_amplification, momentum_root_below};
+pub use delta_lists::{check_deltas, ego_deltas, geometric_deltas, polynomial_deltas};
 pub use exponential::Exponential;
 pub use paper_methods::{PaperMethod, PaperSetting, StagePlan, StageRow};
 pub use piecewise::Piecewise;
@@ -57,6 +60,13 @@ use std::fmt;
 /// A value that depends on the step counter k: η_k, b_k, β_k or δ_k.
 ///
 /// Object safe and `Send + Sync`, so optimizers can hold a `Box<dyn Schedule>`.
+///
+/// Checkpointing: the optimizers are generic over their schedule types
+/// (`Sgd<L, B>`, `Shb<L, B, M>`, …) and are `Serialize + Deserialize` exactly when the
+/// schedules are. Every schedule type of this module derives both, so e.g.
+/// `Sgd<Step, Constant>` can be written to an argmin checkpoint and restored; a
+/// `Box<dyn Schedule>` (or a user type without the derives) cannot. Deserialising skips
+/// the constructors' validation; the solvers check every value when they use it.
 pub trait Schedule: fmt::Debug + Send + Sync {
     /// The value at step `k` (k = 0 is the first step).
     fn at(&self, k: usize) -> f64;

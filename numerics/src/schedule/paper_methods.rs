@@ -117,7 +117,7 @@ pub struct StageRow {
 /// let plan = StagePlan::paper(PaperSetting::Resnet18Cifar100, PaperMethod::Hybrid);
 /// assert_eq!(plan.total_updates(), 162_880); // spec §10.1
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StagePlan {
     setting: PaperSetting,
     method: PaperMethod,

@@ -2,11 +2,12 @@
 
 use super::Schedule;
 use crate::{NumericsError, Result};
+use serde::{Deserialize, Serialize};
 
 /// v_k = v_i for t_i ≤ k < t_{i+1} (t_0 = 0): a list of per-stage values with the first
 /// count of every later stage (e.g. the paper's b = [16, 32, 64, 128, 256] at epochs
 /// 0, 40, 80, 120, 160). The last value holds forever.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Piecewise {
     values: Vec<f64>,
     starts: Vec<usize>,
@@ -66,13 +67,7 @@ impl Piecewise {
     /// # Errors
     /// As [`Piecewise::new`]; `len` = 0.
     pub fn uniform(values: Vec<f64>, len: usize, offset: usize) -> Result<Self> {
-        if len == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "stage length",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("stage length", len, 1)?;
         let starts = (1..values.len()).map(|i| i * len + offset).collect();
         Self::new(values, starts)
     }

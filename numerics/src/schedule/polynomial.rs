@@ -2,7 +2,8 @@
 
 use super::Schedule;
 use crate::error::check_positive;
-use crate::{NumericsError, Result};
+use crate::Result;
+use serde::{Deserialize, Serialize};
 
 /// η_k = η₀(1 − min(k, T)/T)^p (PyTorch `PolynomialLR(total_iters = T, power = p)`).
 ///
@@ -10,7 +11,7 @@ use crate::{NumericsError, Result};
 /// exactly the polynomial δ-decay factor γ_k of spec §6.1 with M = T
 /// ([`super::PolynomialDelta`]): with a fixed batch, δ ∝ η follows the paper's
 /// schedule. η_T = 0 and η stays 0 afterwards.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Polynomial {
     initial: f64,
     total: usize,
@@ -25,13 +26,7 @@ impl Polynomial {
     pub fn new(initial: f64, total: usize, power: f64) -> Result<Self> {
         check_positive("initial value η₀", initial)?;
         check_positive("power p", power)?;
-        if total == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "total steps T",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("total steps T", total, 1)?;
         Ok(Self {
             initial,
             total,

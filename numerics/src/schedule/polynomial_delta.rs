@@ -2,7 +2,8 @@
 
 use super::Schedule;
 use crate::error::check_positive;
-use crate::{NumericsError, Result};
+use crate::Result;
+use serde::{Deserialize, Serialize};
 
 /// δ_{m+1} = γ_m·δ_m with γ_m = ((M − m)/(M − (m − 1)))^p, so δ_{m+1} = δ₁((M − m)/M)^p
 /// (Sato & Iiduka, arXiv 2311.08745 and 2412.11501; spec §4.2, §6.1).
@@ -20,7 +21,7 @@ use crate::{NumericsError, Result};
 ///
 /// Both give min γ = 2^{−p} over the non-trivial factors, the quantity behind "p ≤ 1"
 /// (γ ≥ ½) and the surrogate chaining threshold p ≤ log₂((1 + r)/(1 + ρ)) (spec §6.2).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PolynomialDelta {
     initial: f64,
     stages: usize,
@@ -35,13 +36,7 @@ impl PolynomialDelta {
     pub fn new(initial: f64, stages: usize, power: f64) -> Result<Self> {
         check_positive("initial degree of smoothing δ₁", initial)?;
         check_positive("power p", power)?;
-        if stages == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "number of stages M",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("number of stages M", stages, 1)?;
         Ok(Self {
             initial,
             stages,
@@ -86,6 +81,27 @@ impl PolynomialDelta {
         let big_m = self.stages as f64;
         let e = epoch.min(self.stages) as f64;
         self.initial * ((big_m + 1.0 - e) / (big_m + 1.0)).powf(self.power)
+    }
+
+    /// The paper's stage values δ_1, …, δ_M = δ₁((M − m + 1)/M)^p (closed form).
+    #[must_use]
+    pub fn stage_deltas(&self) -> Vec<f64> {
+        (0..self.stages).map(|k| self.at(k)).collect()
+    }
+
+    /// The code's values δ at the start of epochs 0, …, M − 1, computed as the code
+    /// does: δ₀ = δ₁, then δ_{e+1} = γ_e·δ_e with γ_e = [`Self::decay_factor`]`(e)`
+    /// (equal to [`Self::code_delta`] up to rounding).
+    #[must_use]
+    pub fn code_deltas(&self) -> Vec<f64> {
+        let mut delta = self.initial;
+        (0..self.stages)
+            .map(|e| {
+                let current = delta;
+                delta *= self.decay_factor(e);
+                current
+            })
+            .collect()
     }
 
     /// min over the code's factors γ_0, …, γ_{M−1} = γ_{M−1} = 2^{−p}. For M ≥ 2 the

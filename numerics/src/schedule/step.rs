@@ -2,13 +2,14 @@
 
 use super::Schedule;
 use crate::error::{check_closed, check_positive};
-use crate::{NumericsError, Result};
+use crate::Result;
+use serde::{Deserialize, Serialize};
 
 /// η_k = η₀·γ^⌊k/s⌋ (PyTorch `StepLR(step_size = s, gamma = γ)`, k counted in epochs).
 ///
 /// The paper's method 2 is `Step::new(0.1, 1/√2, 40)`; the hybrid method 4 uses
 /// γ = √3/2 (spec §10.1).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     initial: f64,
     gamma: f64,
@@ -30,13 +31,7 @@ impl Step {
             f64::MIN_POSITIVE,
             f64::MAX,
         )?;
-        if step == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "step size s (counts between decays)",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("step size s (counts between decays)", step, 1)?;
         Ok(Self {
             initial,
             gamma,

@@ -13,7 +13,7 @@ use std::f64::consts::PI;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Kernel {
     /// BALL: u uniform on the closed unit ball B(0; 1) (Hazan et al. 2016):
-    /// E[uuᵀ] = I/(d + 2), E‖u‖² = d/(d + 2), E‖u‖ = d/(d + 1).
+    /// E\[uuᵀ\] = I/(d + 2), E‖u‖² = d/(d + 2), E‖u‖ = d/(d + 1).
     Ball,
     /// GISO: u ~ N(0, I_d) (the authors' `ego.py`): E‖u‖² = d.
     Gaussian,
@@ -50,7 +50,7 @@ impl Kernel {
         }
     }
 
-    /// Per-coordinate variance s with E[uuᵀ] = s·I: BALL 1/(d+2), GISO 1, GUNIT 1/d.
+    /// Per-coordinate variance s with E\[uuᵀ\] = s·I: BALL 1/(d+2), GISO 1, GUNIT 1/d.
     #[must_use]
     pub fn coordinate_variance(&self, d: usize) -> f64 {
         let d = d as f64;

@@ -59,13 +59,7 @@ impl SmoothedLogistic {
     /// # Errors
     /// δ negative or non-finite; n = 0.
     pub fn with_nodes(f: LogisticRegression, kernel: Kernel, delta: f64, n: usize) -> Result<Self> {
-        crate::error::check_closed(
-            "degree of smoothing δ",
-            "≥ 0 and finite",
-            delta,
-            0.0,
-            f64::MAX,
-        )?;
+        crate::smoothing::check_delta(delta)?;
         let rule = kernel.coordinate_rule(f.dim(), n)?;
         let widths = Vector::from_fn(f.a().nrows(), |i, _| delta * f.a().row(i).norm());
         Ok(Self {

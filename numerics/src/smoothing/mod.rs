@@ -17,3 +17,15 @@ pub use logistic::SmoothedLogistic;
 pub use monte_carlo::{Difference, Estimate, MonteCarlo, VectorEstimate};
 pub use quadratic::SmoothedQuadratic;
 pub use rastrigin::SmoothedRastrigin;
+
+/// Returns `Ok(δ)` for a degree of smoothing δ that is finite and ≥ 0 (δ = 0 is the
+/// unsmoothed function).
+pub(crate) fn check_delta(delta: f64) -> crate::Result<f64> {
+    crate::error::check_closed(
+        "degree of smoothing δ",
+        "≥ 0 and finite",
+        delta,
+        0.0,
+        f64::MAX,
+    )
+}

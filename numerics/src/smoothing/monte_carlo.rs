@@ -207,20 +207,8 @@ impl MonteCarlo {
     /// # Errors
     /// δ negative or non-finite; n < 2 (no standard error).
     pub fn new(kernel: Kernel, delta: f64, samples: usize) -> Result<Self> {
-        crate::error::check_closed(
-            "degree of smoothing δ",
-            "≥ 0 and finite",
-            delta,
-            0.0,
-            f64::MAX,
-        )?;
-        if samples < 2 {
-            return Err(NumericsError::InvalidParameter {
-                name: "number of Monte-Carlo samples",
-                allowed: "at least 2",
-                value: samples as f64,
-            });
-        }
+        crate::smoothing::check_delta(delta)?;
+        crate::error::check_count("number of Monte-Carlo samples", samples, 2)?;
         Ok(Self {
             kernel,
             delta,
@@ -238,6 +226,31 @@ impl MonteCarlo {
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
+    }
+
+    /// Accumulates `push(acc, x − δu)` over the n kernel draws u, block by block
+    /// ([`Self::run_blocks`]), starting every block from `empty()`.
+    fn over_shifted_points<S: Send>(
+        &self,
+        x: &Vector,
+        rng: &mut Rng,
+        empty: impl Fn() -> S + Sync,
+        push: impl Fn(&mut S, &Vector) + Sync,
+        merge: impl Fn(&mut S, &S),
+    ) -> Option<S> {
+        let d = x.len();
+        let block = |count: usize, rng: &mut Rng| {
+            let mut u = Vector::zeros(d);
+            let mut point = Vector::zeros(d);
+            let mut acc = empty();
+            for _ in 0..count {
+                self.kernel.sample_into(&mut u, rng);
+                shifted(&mut point, x, -self.delta, &u);
+                push(&mut acc, &point);
+            }
+            acc
+        };
+        self.run_blocks(rng, block, merge)
     }
 
     /// Runs `block(count, rng)` for every block with its own generator and merges the
@@ -321,21 +334,15 @@ impl MonteCarlo {
         x: &Vector,
         rng: &mut Rng,
     ) -> Result<Estimate> {
-        let d = f.dim();
-        check_dim("Monte-Carlo smoothing: point", d, x)?;
-        let block = |count: usize, rng: &mut Rng| {
-            let mut u = Vector::zeros(d);
-            let mut point = Vector::zeros(d);
-            let mut stats = RunningStats::new();
-            for _ in 0..count {
-                self.kernel.sample_into(&mut u, rng);
-                shifted(&mut point, x, -self.delta, &u);
-                stats.push(f.value(&point));
-            }
-            stats
-        };
+        check_dim("Monte-Carlo smoothing: point", f.dim(), x)?;
         let stats = self
-            .run_blocks(rng, block, RunningStats::merge)
+            .over_shifted_points(
+                x,
+                rng,
+                RunningStats::new,
+                |stats, point| stats.push(f.value(point)),
+                RunningStats::merge,
+            )
             .unwrap_or_default();
         Ok(stats.into())
     }
@@ -352,19 +359,14 @@ impl MonteCarlo {
     ) -> Result<VectorEstimate> {
         let d = f.dim();
         check_dim("Monte-Carlo smoothed gradient: point", d, x)?;
-        let block = |count: usize, rng: &mut Rng| {
-            let mut u = Vector::zeros(d);
-            let mut point = Vector::zeros(d);
-            let mut stats = VectorStats::new(d);
-            for _ in 0..count {
-                self.kernel.sample_into(&mut u, rng);
-                shifted(&mut point, x, -self.delta, &u);
-                stats.push_scaled(1.0, &f.gradient(&point));
-            }
-            stats
-        };
         let stats = self
-            .run_blocks(rng, block, VectorStats::merge)
+            .over_shifted_points(
+                x,
+                rng,
+                || VectorStats::new(d),
+                |stats, point| stats.push_scaled(1.0, &f.gradient(point)),
+                VectorStats::merge,
+            )
             .unwrap_or_else(|| VectorStats::new(d));
         Ok(stats.finish())
     }

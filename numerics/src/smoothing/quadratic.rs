@@ -4,7 +4,7 @@ use super::Kernel;
 use crate::objective::{Objective, Quadratic};
 use crate::{Matrix, Result, Vector};
 
-/// f̂_δ(x) = f(x) + ½δ²·tr(A·E[uuᵀ]) for f(x) = ½xᵀAx + cᵀx + e:
+/// f̂_δ(x) = f(x) + ½δ²·tr(A·E\[uuᵀ\]) for f(x) = ½xᵀAx + cᵀx + e:
 /// BALL + δ²tr(A)/(2(d+2)), GISO + δ²tr(A)/2, GUNIT + δ²tr(A)/(2d).
 ///
 /// So ∇f̂_δ = ∇f and argmin f̂_δ = argmin f for every δ: smoothing cannot change a GD
@@ -22,17 +22,11 @@ impl SmoothedQuadratic {
     /// # Errors
     /// δ negative or non-finite.
     pub fn new(f: Quadratic, kernel: Kernel, delta: f64) -> Result<Self> {
-        crate::error::check_closed(
-            "degree of smoothing δ",
-            "≥ 0 and finite",
-            delta,
-            0.0,
-            f64::MAX,
-        )?;
+        crate::smoothing::check_delta(delta)?;
         Ok(Self { f, kernel, delta })
     }
 
-    /// The constant shift ½δ²·s·tr(A), s = E[u₁²].
+    /// The constant shift ½δ²·s·tr(A), s = E\[u₁²\].
     #[must_use]
     pub fn shift(&self) -> f64 {
         0.5 * self.delta

@@ -2,7 +2,7 @@
 
 use super::Kernel;
 use crate::objective::Objective;
-use crate::{Matrix, NumericsError, Result, Vector};
+use crate::{Matrix, Result, Vector};
 use std::f64::consts::PI;
 
 /// f̂_δ(x) = ‖x‖² + δ²·E‖u‖² + 10 Σᵢ (1 − κ(δ) cos(2πxᵢ)), κ(δ) = E[cos(2πδu₁)].
@@ -35,20 +35,8 @@ impl SmoothedRastrigin {
     /// # Errors
     /// `d == 0`, or δ negative or non-finite.
     pub fn new(d: usize, kernel: Kernel, delta: f64) -> Result<Self> {
-        if d == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "dimension",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
-        crate::error::check_closed(
-            "degree of smoothing δ",
-            "≥ 0 and finite",
-            delta,
-            0.0,
-            f64::MAX,
-        )?;
+        crate::error::check_count("dimension", d, 1)?;
+        crate::smoothing::check_delta(delta)?;
         Ok(Self {
             d,
             kernel,

@@ -3,7 +3,7 @@
 use super::operator::LinearOperator;
 use crate::rng::Rng;
 use crate::stats::RunningStats;
-use crate::{NumericsError, Result, Vector};
+use crate::{Result, Vector};
 use rand::Rng as _;
 
 /// A Monte-Carlo trace estimate with its standard error.
@@ -32,19 +32,13 @@ pub struct TraceEstimate {
 /// Hutchinson (1990), *Commun. Stat. Simul. Comput.* 19(2); Avron & Toledo (2011).
 ///
 /// # Errors
-/// [`NumericsError::InvalidParameter`] if `probes < 2` (no standard error otherwise).
+/// [`crate::NumericsError::InvalidParameter`] if `probes < 2` (no standard error otherwise).
 pub fn hutchinson_trace<A: LinearOperator + ?Sized>(
     a: &A,
     probes: usize,
     rng: &mut Rng,
 ) -> Result<TraceEstimate> {
-    if probes < 2 {
-        return Err(NumericsError::InvalidParameter {
-            name: "number of Hutchinson probes",
-            allowed: "at least 2",
-            value: probes as f64,
-        });
-    }
+    crate::error::check_count("number of Hutchinson probes", probes, 2)?;
     let n = a.dim();
     let mut stats = RunningStats::new();
     for _ in 0..probes {

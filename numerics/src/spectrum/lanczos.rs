@@ -64,22 +64,25 @@ enum End {
 }
 
 /// Lanczos with full reorthogonalisation: builds an orthonormal Krylov basis Q of
-/// span{q₀, Aq₀, A²q₀, …} from a seeded Gaussian start q₀, the tridiagonal
-/// T = QᵀAQ, and Ritz pairs (θ, Qy) from T y = θ y.
+/// span{q₀, Aq₀, A²q₀, …} from a seeded Gaussian start q₀ (or a given one,
+/// [`Lanczos::with_start`]), the tridiagonal T = QᵀAQ, and Ritz pairs (θ, Qy) from
+/// T y = θ y.
 ///
-/// Every new basis vector is orthogonalised twice against all previous ones (classical
-/// Gram–Schmidt, twice is enough), so no spurious copies of converged eigenvalues
-/// appear. A pair counts as converged when its residual estimate βⱼ|yⱼ| is at most
+/// Every new basis vector is orthogonalised against all previous ones after the
+/// three-term recurrence (classical Gram–Schmidt, repeated once when the first pass
+/// cancelled most of the vector: "twice is enough"), so no spurious copies of converged
+/// eigenvalues appear. A pair counts as converged when its residual estimate βⱼ|yⱼ| is at most
 /// `tolerance`·max|θ|. On an invariant subspace (βⱼ ≈ 0) the iteration restarts from a
 /// fresh random vector orthogonal to Q, so eigenvalues of multiplicity > 1 are found.
 ///
 /// # References
 /// Golub & Van Loan, *Matrix Computations*, 4th ed., §10.1–10.3; the edge-of-stability
 /// code (Cohen et al. 2021) uses the same method for sharpness.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Lanczos {
     max_steps: Option<usize>,
     tolerance: f64,
+    start: Option<Vector>,
 }
 
 impl Default for Lanczos {
@@ -95,6 +98,7 @@ impl Lanczos {
         Self {
             max_steps: None,
             tolerance: 1e-10,
+            start: None,
         }
     }
 
@@ -103,13 +107,7 @@ impl Lanczos {
     /// # Errors
     /// [`NumericsError::InvalidParameter`] if `steps == 0`.
     pub fn with_max_steps(mut self, steps: usize) -> Result<Self> {
-        if steps == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "Lanczos steps",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("Lanczos steps", steps, 1)?;
         self.max_steps = Some(steps);
         Ok(self)
     }
@@ -124,11 +122,29 @@ impl Lanczos {
         Ok(self)
     }
 
+    /// Starts the Krylov space from `start` (normalised) instead of a random vector.
+    ///
+    /// A start close to the wanted eigenvectors (e.g. a known approximation, or a
+    /// vector known not to be orthogonal to them, such as a positive-definite matrix for
+    /// the top eigenvector of a positive map on matrices) saves steps; the random
+    /// generator is then used only for restarts. The start must have the operator's
+    /// dimension (checked when the iteration runs).
+    ///
+    /// # Errors
+    /// [`NumericsError::InvalidParameter`] if `start` is zero or not finite.
+    pub fn with_start(mut self, start: Vector) -> Result<Self> {
+        let norm = start.norm();
+        crate::error::check_positive("norm of the Lanczos start vector", norm)?;
+        self.start = Some(start / norm);
+        Ok(self)
+    }
+
     /// The `k` algebraically largest eigenpairs of the symmetric operator `a`,
     /// descending.
     ///
     /// # Errors
     /// [`NumericsError::InvalidParameter`] if `k == 0` or `k > a.dim()`;
+    /// [`NumericsError::DimensionMismatch`] if a start vector of another length was set;
     /// [`NumericsError::NonFinite`] if A produced NaN/∞.
     pub fn largest<A: LinearOperator + ?Sized>(
         &self,
@@ -173,9 +189,17 @@ impl Lanczos {
         let mut alpha: Vec<f64> = Vec::with_capacity(budget);
         // beta[j] couples basis j and j + 1 (0 across a restart).
         let mut beta: Vec<f64> = Vec::with_capacity(budget);
-        let mut q = match fresh_direction(n, &basis, rng) {
-            Some(q) => q,
-            None => return Err(NumericsError::NonFinite("Lanczos start vector")),
+        let mut q = match &self.start {
+            Some(start) if start.len() == n => start.clone(),
+            Some(start) => {
+                return Err(NumericsError::DimensionMismatch {
+                    context: "Lanczos: start vector",
+                    expected: n,
+                    got: start.len(),
+                })
+            }
+            None => fresh_direction(n, &basis, rng)
+                .ok_or(NumericsError::NonFinite("Lanczos start vector"))?,
         };
         let mut converged = false;
         let mut scale = 0.0_f64;
@@ -192,17 +216,16 @@ impl Lanczos {
                 return Err(NumericsError::NonFinite("Lanczos operator output"));
             }
             let a_j = q.dot(&w);
+            scale = scale.max(w.norm());
+            // The three-term recurrence w = Aq_j − α_j q_j − β_{j−1} q_{j−1} (β = 0 across
+            // a restart), then full reorthogonalisation against the whole basis.
+            w.axpy(-a_j, &q, 1.0);
+            if let (Some(prev), Some(&b_prev)) = (basis.last(), beta.last()) {
+                w.axpy(-b_prev, prev, 1.0);
+            }
             basis.push(q.clone());
             alpha.push(a_j);
-            scale = scale.max(w.norm());
-            // Full reorthogonalisation, twice (the three-term recurrence is implied).
-            for _ in 0..2 {
-                for b in &basis {
-                    let c = b.dot(&w);
-                    w.axpy(-c, b, 1.0);
-                }
-            }
-            let b_j = w.norm();
+            let b_j = reorthogonalise(&mut w, &basis);
             let steps = basis.len();
             if steps == n {
                 beta.push(0.0);
@@ -266,6 +289,26 @@ impl Lanczos {
             converged,
         })
     }
+}
+
+/// Removes from `w` its components along the orthonormal `basis` (classical
+/// Gram–Schmidt) and returns ‖w‖. A second pass runs only when the first removed most
+/// of w (‖w‖ shrank below ‖w‖/√2: the Daniel–Gragg–Kaufman–Stewart criterion), since
+/// "twice is enough" and once is enough otherwise.
+fn reorthogonalise(w: &mut Vector, basis: &[Vector]) -> f64 {
+    let mut norm = w.norm();
+    for _ in 0..2 {
+        for b in basis {
+            let c = b.dot(w);
+            w.axpy(-c, b, 1.0);
+        }
+        let before = norm;
+        norm = w.norm();
+        if norm > std::f64::consts::FRAC_1_SQRT_2 * before {
+            break;
+        }
+    }
+    norm
 }
 
 /// A unit Gaussian vector orthogonal to `basis` (None when `basis` spans Rⁿ).
@@ -367,6 +410,41 @@ mod tests {
         assert!(Lanczos::new().largest(&a, 4, &mut rng).is_err());
         assert!(Lanczos::new().with_max_steps(0).is_err());
         assert!(Lanczos::new().with_tolerance(0.0).is_err());
+    }
+
+    #[test]
+    fn lanczos_from_a_given_start() {
+        // diag(1, …, 5): a start on the top eigenvector e₄ is an invariant subspace, so
+        // the first step already has the exact pair (then restarts to confirm it).
+        let a = Matrix::from_diagonal(&Vector::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0]));
+        let e4 = Vector::from_fn(5, |i, _| if i == 4 { 2.0 } else { 0.0 });
+        let r = Lanczos::new()
+            .with_start(e4)
+            .unwrap()
+            .largest(&a, 1, &mut Seed(3).stream("t"))
+            .unwrap();
+        assert_relative_eq!(r.values()[0], 5.0, epsilon = 1e-14);
+        assert!(r.pairs()[0].residual < 1e-14);
+        // The start fixes the Krylov space: two seeds give the same Ritz pair.
+        let start = Vector::from_element(5, 1.0);
+        let run = |seed| {
+            Lanczos::new()
+                .with_max_steps(3)
+                .unwrap()
+                .with_start(start.clone())
+                .unwrap()
+                .largest(&a, 1, &mut Seed(seed).stream("t"))
+                .unwrap()
+        };
+        assert_eq!(run(1), run(2));
+        assert!(Lanczos::new().with_start(Vector::zeros(5)).is_err());
+        let wrong = Lanczos::new()
+            .with_start(Vector::from_element(4, 1.0))
+            .unwrap();
+        assert!(matches!(
+            wrong.largest(&a, 1, &mut Seed(0).stream("t")),
+            Err(NumericsError::DimensionMismatch { .. })
+        ));
     }
 
     #[test]

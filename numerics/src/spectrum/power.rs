@@ -70,13 +70,7 @@ impl PowerIteration {
     /// # Errors
     /// [`NumericsError::InvalidParameter`] if `iterations == 0`.
     pub fn with_max_iterations(mut self, iterations: usize) -> Result<Self> {
-        if iterations == 0 {
-            return Err(NumericsError::InvalidParameter {
-                name: "power-iteration budget",
-                allowed: "at least 1",
-                value: 0.0,
-            });
-        }
+        crate::error::check_count("power-iteration budget", iterations, 1)?;
         self.max_iterations = iterations;
         Ok(self)
     }

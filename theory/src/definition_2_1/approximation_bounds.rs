@@ -40,6 +40,13 @@ fn sup_gap(
         .fold(0.0, f64::max)
 }
 
+/// The case "sup_x |f̂_δ(x) − f(x)| ≤ bound" (the hypothesis holds), with the slack in
+/// the note after `prefix`.
+fn gap_case(name: String, gap: f64, bound: f64, prefix: &str) -> Case {
+    Case::new(name, Expect::Holds, gap, Relation::LE, bound)
+        .note(format!("{prefix}slack bound/sup = {:.3}", bound / gap))
+}
+
 impl Check for ApproximationBounds {
     fn id(&self) -> &'static str {
         "approximation_bounds"
@@ -67,19 +74,15 @@ impl Check for ApproximationBounds {
                     );
                     let gap = sup_gap(&f, &smoothed, points);
                     let bound = f.lipschitz() * delta * kernel.mean_norm(d);
-                    report.push(
-                        Case::new(
-                            format!(
-                                "‖x‖₁ {} d={d} δ={delta}: sup|f̂−f| ≤ √d·δ·E‖u‖",
-                                kernel.name()
-                            ),
-                            Expect::Holds,
-                            gap,
-                            Relation::LE,
-                            bound,
-                        )
-                        .note(format!("slack bound/sup = {:.3}", bound / gap)),
-                    );
+                    report.push(gap_case(
+                        format!(
+                            "‖x‖₁ {} d={d} δ={delta}: sup|f̂−f| ≤ √d·δ·E‖u‖",
+                            kernel.name()
+                        ),
+                        gap,
+                        bound,
+                        "",
+                    ));
                 }
             }
         }
@@ -95,19 +98,15 @@ impl Check for ApproximationBounds {
                         .map(|_| uniform_vector(d, -Rastrigin::BOX, Rastrigin::BOX, &mut rng));
                     let gap = sup_gap(&f, &smoothed, points);
                     let bound = 0.5 * lg * delta * delta * kernel.second_moment(d);
-                    report.push(
-                        Case::new(
-                            format!(
-                                "Rastrigin (L_g-smooth) {} d={d} δ={delta}: sup|f̂−f| ≤ (L_g/2)δ²E‖u‖²",
-                                kernel.name()
-                            ),
-                            Expect::Holds,
-                            gap,
-                            Relation::LE,
-                            bound,
-                        )
-                        .note(format!("slack bound/sup = {:.3}", bound / gap)),
-                    );
+                    report.push(gap_case(
+                        format!(
+                            "Rastrigin (L_g-smooth) {} d={d} δ={delta}: sup|f̂−f| ≤ (L_g/2)δ²E‖u‖²",
+                            kernel.name()
+                        ),
+                        gap,
+                        bound,
+                        "",
+                    ));
                 }
             }
         }
@@ -123,21 +122,12 @@ impl Check for ApproximationBounds {
                 let gap = sup_gap(&f, &smoothed, points);
                 let lf = (d as f64).sqrt() * (2.0 * Rastrigin::BOX + 20.0 * PI);
                 let bound = lf * delta * Kernel::Ball.mean_norm(d);
-                report.push(
-                    Case::new(
-                        format!(
-                            "Rastrigin on the box, ball d={d} δ={delta}: sup|f̂−f| ≤ L_f·δ·E‖u‖"
-                        ),
-                        Expect::Holds,
-                        gap,
-                        Relation::LE,
-                        bound,
-                    )
-                    .note(format!(
-                        "L_f = {lf:.2}; slack bound/sup = {:.3}",
-                        bound / gap
-                    )),
-                );
+                report.push(gap_case(
+                    format!("Rastrigin on the box, ball d={d} δ={delta}: sup|f̂−f| ≤ L_f·δ·E‖u‖"),
+                    gap,
+                    bound,
+                    &format!("L_f = {lf:.2}; "),
+                ));
             }
         }
 

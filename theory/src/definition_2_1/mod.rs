@@ -1,10 +1,10 @@
 //! C1.x — Definition 2.1, the smoothed function: closed forms, gradient identities, approximation bounds (spec §1).
 
+use crate::support::{random_orthogonal, with_spectrum};
 use crate::Check;
 use numerics::rng::Rng;
 use numerics::{Matrix, Vector};
 use rand::Rng as _;
-use rand_distr::{Distribution, StandardNormal};
 
 pub mod approximation_bounds;
 pub mod gradient_identities;
@@ -32,15 +32,15 @@ pub(crate) fn uniform_vector(d: usize, lo: f64, hi: f64, rng: &mut Rng) -> Vecto
 /// A random symmetric positive-definite matrix QΛQᵀ with Q the orthogonal factor of a
 /// Gaussian matrix and eigenvalues log-spaced from 1 to `condition`.
 pub(crate) fn random_spd(d: usize, condition: f64, rng: &mut Rng) -> Matrix {
-    let g = Matrix::from_fn(d, d, |_, _| StandardNormal.sample(rng));
-    let q = g.qr().q();
-    let lambda = Vector::from_fn(d, |i, _| {
-        if d == 1 {
-            1.0
-        } else {
-            condition.powf(i as f64 / (d - 1) as f64)
-        }
-    });
-    let a = &q * Matrix::from_diagonal(&lambda) * q.transpose();
-    (&a + a.transpose()) * 0.5
+    let q = random_orthogonal(d, rng);
+    let lambda: Vec<f64> = (0..d)
+        .map(|i| {
+            if d == 1 {
+                1.0
+            } else {
+                condition.powf(i as f64 / (d - 1) as f64)
+            }
+        })
+        .collect();
+    with_spectrum(&q, &lambda)
 }

@@ -5,7 +5,7 @@
 //! m = 0..M−1 followed by a final 0.01 produces exactly the 51 values
 //! δ_k = (M + 1 − k)/(M + 1) = (51 − k)/51 for k = 0..49, then δ_50 = 0.01.
 //!
-//! **Measured**: [`numerics::optim::delta_schedule::ego_deltas`] (the code's iterated
+//! **Measured**: [`numerics::schedule::ego_deltas`] (the code's iterated
 //! product) against the closed form (51 − k)/51 evaluated here directly: the length,
 //! the largest deviation, and the last value. Refuting cases: two schedules that are
 //! *not* the ego list compared with the same closed form — the telescoped polynomial
@@ -14,7 +14,7 @@
 //! geometric sequence 1 → 0.01); both must FAIL.
 
 use crate::{Case, Check, Expect, Relation, Report};
-use numerics::optim::delta_schedule::{ego_deltas, geometric_deltas, polynomial_deltas};
+use numerics::schedule::{ego_deltas, geometric_deltas, polynomial_deltas};
 use numerics::Seed;
 
 /// C7.1: the 51 δ values of `ego.py`.

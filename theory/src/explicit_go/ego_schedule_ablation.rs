@@ -42,9 +42,9 @@
 use super::runs::explicit_go;
 use crate::{Case, Check, Expect, Relation, Report};
 use numerics::objective::go_suite::{Benchmark, GoFunction};
-use numerics::optim::delta_schedule::{ego_deltas, geometric_deltas};
 use numerics::optim::graduated_explicit::{Exact, GradientSource, MonteCarlo};
 use numerics::optim::ExplicitGraduated;
+use numerics::schedule::{ego_deltas, geometric_deltas};
 use numerics::smoothing::Kernel;
 use numerics::Seed;
 use std::f64::consts::PI;

@@ -21,8 +21,10 @@
 //! Refuting case (must be FALSIFIED): a constant above the infimum, μ = 0.36: the
 //! error bound μf ≤ f'² fails near the minimiser of g.
 
+use super::{rate_bound, worst_gd_ratio};
+use crate::support::bisect;
 use crate::{Case, Check, Expect, Relation, Report};
-use numerics::objective::{Objective, PlExample};
+use numerics::objective::PlExample;
 use numerics::{Seed, Vector};
 
 /// C9.6: f = x² + 3sin²x satisfies μ_EB f ≤ f'² with μ_EB ≈ 0.351, and GD's per-step
@@ -43,45 +45,6 @@ fn g(f: &PlExample, x: f64) -> f64 {
 /// h(x) = 2f''(x)f(x) − f'(x)² (g' = f'·h/f², so g is stationary where h = 0).
 fn h(f: &PlExample, x: f64) -> f64 {
     2.0 * f.second_derivative(x) * f.value_at(x) - f.derivative(x).powi(2)
-}
-
-/// Root of h in [lo, hi] by bisection, given a sign change.
-fn bisect(f: &PlExample, mut lo: f64, mut hi: f64) -> Option<f64> {
-    let (mut hlo, hhi) = (h(f, lo), h(f, hi));
-    if hlo.signum() == hhi.signum() {
-        return None;
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        let hm = h(f, mid);
-        if hm.signum() == hlo.signum() {
-            lo = mid;
-            hlo = hm;
-        } else {
-            hi = mid;
-        }
-    }
-    Some(0.5 * (lo + hi))
-}
-
-/// Largest per-step ratio f(x_{k+1})/f(x_k) of GD from `x0` (f* = 0), and the steps.
-fn worst_gd_ratio(f: &PlExample, x0: f64, gamma: f64) -> (f64, usize) {
-    let mut x = Vector::from_element(1, x0);
-    let mut fx = f.value(&x);
-    let mut worst = f64::NEG_INFINITY;
-    let mut steps = 0;
-    while steps < 100_000 && fx > 1e-200 {
-        let grad = f.gradient(&x);
-        x.axpy(-gamma, &grad, 1.0);
-        let next = f.value(&x);
-        worst = worst.max(next / fx);
-        fx = next;
-        steps += 1;
-    }
-    (worst, steps)
 }
 
 impl Check for ErrorBoundPlExample {
@@ -118,9 +81,10 @@ impl Check for ErrorBoundPlExample {
             }
         }
         // (ii) stationary point of g in the cell around the grid minimum.
-        let root = bisect(&f, grid_arg - SPACING, grid_arg + SPACING).ok_or_else(|| {
-            crate::TheoryError::Other("no sign change of g' near the grid minimum".into())
-        })?;
+        let root =
+            bisect(|x| h(&f, x), grid_arg - SPACING, grid_arg + SPACING).ok_or_else(|| {
+                crate::TheoryError::Other("no sign change of g' near the grid minimum".into())
+            })?;
         let mu_star = g(&f, root);
         report.push(
             Case::new(
@@ -180,12 +144,12 @@ impl Check for ErrorBoundPlExample {
             let mut worst = f64::NEG_INFINITY;
             let mut total_steps = 0;
             for &x0 in &starts {
-                let (w, s) = worst_gd_ratio(&f, x0, gamma);
+                let (w, s) = worst_gd_ratio(&f, &Vector::from_element(1, x0), gamma, 100_000);
                 worst = worst.max(w);
                 total_steps += s;
             }
             for (label, mu) in [("μ*", mu_star), ("1/16", 1.0 / 16.0)] {
-                let bound = 1.0 - gamma * mu * (1.0 - beta * gamma / 2.0);
+                let bound = rate_bound(gamma, mu, beta);
                 report.push(
                     Case::new(
                         format!(

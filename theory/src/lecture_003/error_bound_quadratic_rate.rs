@@ -20,6 +20,8 @@
 //! 2: the last step of the derivation multiplies the error bound by 1 − βγ/2 < 0, and
 //! the λ_max component grows by (1 − γλ_max)² = 1.44 per step.
 
+use super::{rate_bound, worst_gd_ratio};
+use crate::support::{random_orthogonal, with_spectrum};
 use crate::{Case, Check, Expect, Relation, Report};
 use numerics::objective::{Objective, Quadratic};
 use numerics::{Matrix, Seed, Vector};
@@ -28,29 +30,6 @@ use rand_distr::{Distribution, StandardNormal};
 /// C9.5: GD on a quadratic: per-step ratio ≤ 1 − γμ_EB(1 − βγ/2), μ_EB = 2λ_min, β = λ_max.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorBoundQuadraticRate;
-
-/// Largest per-step ratio (f(x_{k+1}) − f*)/(f(x_k) − f*) of GD until f < 1e−200 or
-/// `max_steps` steps.
-fn worst_gd_ratio(f: &Quadratic, x0: &Vector, gamma: f64, max_steps: usize) -> (f64, usize) {
-    let mut x = x0.clone();
-    let mut fx = f.value(&x);
-    let mut worst = f64::NEG_INFINITY;
-    let mut steps = 0;
-    while steps < max_steps && fx > 1e-200 && fx.is_finite() {
-        let g = f.gradient(&x);
-        x.axpy(-gamma, &g, 1.0);
-        let next = f.value(&x);
-        worst = worst.max(next / fx);
-        fx = next;
-        steps += 1;
-    }
-    (worst, steps)
-}
-
-/// The bound 1 − γμ(1 − βγ/2).
-fn rate_bound(gamma: f64, mu: f64, beta: f64) -> f64 {
-    1.0 - gamma * mu * (1.0 - beta * gamma / 2.0)
-}
 
 impl Check for ErrorBoundQuadraticRate {
     fn id(&self) -> &'static str {
@@ -73,10 +52,8 @@ impl Check for ErrorBoundQuadraticRate {
         let lambdas: Vec<f64> = (0..d)
             .map(|j| lmin * (lmax / lmin).powf(j as f64 / (d - 1) as f64))
             .collect();
-        let g = Matrix::from_fn(d, d, |_, _| StandardNormal.sample(&mut rng));
-        let q = g.qr().q();
-        let a = &q * Matrix::from_diagonal(&Vector::from_vec(lambdas)) * q.transpose();
-        let a = (&a + a.transpose()) * 0.5;
+        let q = random_orthogonal(d, &mut rng);
+        let a = with_spectrum(&q, &lambdas);
         let f = Quadratic::homogeneous(a)?;
         let v_min = q.column(0).into_owned();
         let (mu, beta) = (2.0 * lmin, lmax);

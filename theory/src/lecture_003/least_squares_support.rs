@@ -16,6 +16,7 @@
 
 use crate::{Result, TheoryError};
 use numerics::objective::LeastSquares;
+use numerics::spectrum::{FnOperator, Lanczos};
 use numerics::{Matrix, Vector};
 use rand::Rng;
 
@@ -254,98 +255,62 @@ impl OverParameterised {
 
 /// The largest eigenvalue of the mean-square map T (self-adjoint for the Frobenius
 /// inner product on symmetric matrices, and a positive map, so its largest eigenvalue
-/// is ρ(T)), by Lanczos with full reorthogonalisation.
+/// is ρ(T)), by the library's Lanczos on vec(P).
 #[derive(Debug, Clone)]
 pub(crate) struct TopEigenvalue {
     /// ρ(T).
     pub value: f64,
     /// The Ritz vector (unit Frobenius norm, sign chosen so that its trace is ≥ 0).
     pub vector: Matrix,
-    /// Residual bound ‖T(V) − θV‖_F of the Ritz pair.
+    /// Residual ‖T(V) − θV‖_F of the Ritz pair.
     pub residual: f64,
     /// Lanczos steps (applications of T).
     pub steps: usize,
 }
 
-/// ρ(T) of `map` on n×n symmetric matrices (Lanczos from the symmetric `start`, which
-/// must not be orthogonal to the top eigenvector; at most `max_steps` steps; stops when
-/// the residual estimate is below 1e−10·θ).
+/// ρ(T) of `map` on n×n symmetric matrices: [`numerics::spectrum::Lanczos`] on vec(P)
+/// started from the symmetric `start` (which must not be orthogonal to the top
+/// eigenvector; a good start saves steps over a random one), at most `max_steps` steps,
+/// stopping when the residual estimate is below 1e−10·θ; `rng` is used only for
+/// restarts on an invariant subspace.
 pub(crate) fn top_eigenvalue(
     start: &Matrix,
     max_steps: usize,
     map: impl Fn(&Matrix) -> Matrix,
+    rng: &mut numerics::rng::Rng,
 ) -> Result<TopEigenvalue> {
     let n = start.nrows();
-    let mut basis: Vec<Matrix> = Vec::new();
-    let mut alpha: Vec<f64> = Vec::new();
-    let mut beta: Vec<f64> = Vec::new();
-    let mut q = start / start.norm();
-    let mut last = (f64::NAN, f64::INFINITY, 0);
-    for step in 1..=max_steps {
-        let mut w = map(&q);
-        let a = w.dot(&q);
-        w -= &q * a;
-        if let Some(prev) = basis.last() {
-            w -= prev * beta.last().copied().unwrap_or(0.0);
-        }
-        basis.push(q.clone());
-        alpha.push(a);
-        // Full reorthogonalisation (one classical Gram–Schmidt pass).
-        for v in &basis {
-            let c = w.dot(v);
-            w -= v * c;
-        }
-        let b = w.norm();
-        if !b.is_finite() || !a.is_finite() {
-            return Err(TheoryError::Other("Lanczos: non-finite value".into()));
-        }
-        let check = step % 10 == 0 || step == max_steps || b < 1e-300;
-        if check {
-            let k = alpha.len();
-            let t = Matrix::from_fn(k, k, |i, j| {
-                if i == j {
-                    alpha[i]
-                } else if i + 1 == j {
-                    beta[i]
-                } else if j + 1 == i {
-                    beta[j]
-                } else {
-                    0.0
-                }
-            });
-            let e = nalgebra::SymmetricEigen::new(t);
-            let (imax, theta) = e.eigenvalues.iter().copied().enumerate().fold(
-                (0, f64::NEG_INFINITY),
-                |acc, (i, v)| if v > acc.1 { (i, v) } else { acc },
-            );
-            let residual = b * e.eigenvectors[(k - 1, imax)].abs();
-            last = (theta, residual, step);
-            if residual <= 1e-10 * theta.abs() || b < 1e-300 {
-                let mut vector = Matrix::zeros(n, n);
-                for (j, v) in basis.iter().enumerate() {
-                    vector += v * e.eigenvectors[(j, imax)];
-                }
-                if vector.trace() < 0.0 {
-                    vector = -vector;
-                }
-                return Ok(TopEigenvalue {
-                    value: theta,
-                    vector,
-                    residual,
-                    steps: step,
-                });
-            }
-        }
-        beta.push(b);
-        q = w / b;
+    let operator = FnOperator::new(n * n, |v: &Vector| {
+        let t = map(&Matrix::from_column_slice(n, n, v.as_slice()));
+        Vector::from_column_slice(t.as_slice())
+    });
+    let result = Lanczos::new()
+        .with_max_steps(max_steps)?
+        .with_start(Vector::from_column_slice(start.as_slice()))?
+        .largest(&operator, 1, rng)?;
+    let pair = result
+        .pairs()
+        .first()
+        .ok_or_else(|| TheoryError::Other("Lanczos returned no Ritz pair".into()))?;
+    if !result.converged() {
+        return Err(TheoryError::Numerics(
+            numerics::NumericsError::NoConvergence {
+                method: "Lanczos on the mean-square map",
+                iterations: result.steps(),
+                residual: pair.residual,
+            },
+        ));
     }
-    Err(TheoryError::Numerics(
-        numerics::NumericsError::NoConvergence {
-            method: "Lanczos on the mean-square map",
-            iterations: last.2,
-            residual: last.1,
-        },
-    ))
+    let mut vector = Matrix::from_column_slice(n, n, pair.vector.as_slice());
+    if vector.trace() < 0.0 {
+        vector = -vector;
+    }
+    Ok(TopEigenvalue {
+        value: pair.value,
+        vector,
+        residual: pair.residual,
+        steps: result.steps(),
+    })
 }
 
 #[cfg(test)]
@@ -401,9 +366,10 @@ mod tests {
         assert!((rows - op.ls.a().transpose()).norm() < 1e-10);
     }
 
-    /// ρ(T|row) from this module's Lanczos equals the library's mean-square stability
-    /// operator restricted to range(H) (spectrum::MeanSquareStability, an independent
-    /// implementation with dense per-sample Hessians) and its Lanczos on vec(P).
+    /// ρ(T|row) from [`top_eigenvalue`] (row-space map, Lanczos from a given start)
+    /// equals the library's mean-square stability operator restricted to range(H)
+    /// (spectrum::MeanSquareStability, an independent implementation with dense
+    /// per-sample Hessians) and Lanczos on vec(P) from a random start.
     #[test]
     fn top_eigenvalue_matches_the_library_mean_square_operator() {
         let ls = LeastSquares::gaussian(8, 20, &mut Seed(4).stream("data")).unwrap();
@@ -417,7 +383,13 @@ mod tests {
             let gamma = c / max_norm2;
             let n = op.n();
             let start = Matrix::identity(n, n);
-            let ours = top_eigenvalue(&start, 200, |p| op.mean_square_map(gamma, p)).unwrap();
+            let ours = top_eigenvalue(
+                &start,
+                200,
+                |p| op.mean_square_map(gamma, p),
+                &mut Seed(5).stream("restart"),
+            )
+            .unwrap();
             // Per-sample Hessians of the mean objective: Hᵢ = aᵢaᵢᵀ, batch size 1.
             let hessians: Vec<Matrix> = op.ls.a().row_iter().map(|r| r.transpose() * r).collect();
             let library = MeanSquareStability::new(hessians, 1, gamma)

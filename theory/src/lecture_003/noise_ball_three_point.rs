@@ -95,14 +95,11 @@ impl Check for NoiseBallThreePoint {
             // Reference: fixed point of E‖x'‖² = (1 − γ)²E‖x‖² + γ²mean‖cᵢ‖².
             let reference = gamma / (2.0 - gamma) * mean_c2;
             report.push(
-                Case::new(
+                Case::mean_z(
                     format!("stationary E‖x‖², γ = {gamma:.4}"),
                     Expect::Holds,
-                    st.mean(),
-                    Relation::ZScore {
-                        se: st.std_error(),
-                        max_z: zmax,
-                    },
+                    &st,
+                    zmax,
                     reference,
                 )
                 .with("gamma", gamma)

@@ -117,14 +117,11 @@ impl Check for NoiseFloorLinearInStep {
                 runs.push(sum / averaged as f64);
             }
             report.push(
-                Case::new(
+                Case::mean_z(
                     format!("η·median‖aᵢ‖² = {c}: simulated floor = ½tr(HP)"),
                     Expect::Holds,
-                    runs.mean(),
-                    Relation::ZScore {
-                        se: runs.std_error(),
-                        max_z: zmax,
-                    },
+                    &runs,
+                    zmax,
                     exact,
                 )
                 .with("eta", eta)

@@ -5,7 +5,7 @@
 //!
 //! Statement (lecture 003, "Semi-smoothness", after Allen-Zhu, Li & Song 2019; spec
 //! §9.4, report-only: the lecture gives no constants). Derivation of valid constants
-//! [DER]: for g(θ; x) = vᵀσ(W̃x̃) + b₂ (x̃ = (x, 1), W̃ = [W | b₁]), squared loss
+//! \[DER\]: for g(θ; x) = vᵀσ(W̃x̃) + b₂ (x̃ = (x, 1), W̃ = [W | b₁]), squared loss
 //! f = (1/N)Σ½uᵢ², uᵢ = g(θ; xᵢ) − yᵢ, and θ, θ' = θ + Δ in the ball B(θ₀, R):
 //! g(θ') − g(θ) − ∇g(θ)ᵀΔ = Σⱼ[Δvⱼ(σ(b) − σ(a)) + vⱼ(σ(b) − σ(a) − σ'(a)(b − a))] with
 //! a = w̃ⱼᵀx̃, b = w̃'ⱼᵀx̃; the first sum is ≤ ½‖x̃‖‖Δ‖², the ReLU remainder is ≥ 0 and
@@ -29,6 +29,7 @@
 //!
 //! Refuting case (must be FALSIFIED): c = 0 (smoothness) with the derived β.
 
+use crate::support::unit_vector;
 use crate::{Case, Check, Expect, Relation, Report};
 use numerics::objective::{Activation, Mlp, MlpLoss, Objective};
 use numerics::stats::slope;
@@ -70,12 +71,6 @@ fn pair(net: &Mlp, y: &Vector, x: &Vector) -> Pair {
     }
 }
 
-fn unit(dim: usize, rng: &mut numerics::rng::Rng) -> Vector {
-    let v = Vector::from_fn(dim, |_, _| StandardNormal.sample(rng));
-    let n = v.norm();
-    v / n
-}
-
 /// A network on the check's data with activation `act`.
 fn network(act: Activation, seed: Seed) -> crate::Result<(Mlp, Vector)> {
     let mut rng = seed.stream("semi-smooth-data");
@@ -102,9 +97,9 @@ fn random_pairs(
     let p = theta0.len();
     (0..count)
         .map(|_| {
-            let y = theta0 + unit(p, rng) * (0.5 * RADIUS * rng.random::<f64>());
+            let y = theta0 + unit_vector(p, rng) * (0.5 * RADIUS * rng.random::<f64>());
             let s = 0.5 * RADIUS * 10f64.powf(-6.0 * rng.random::<f64>());
-            let x = &y + unit(p, rng) * s;
+            let x = &y + unit_vector(p, rng) * s;
             pair(net, &y, &x)
         })
         .collect()
@@ -120,7 +115,7 @@ fn kink_pair(
 ) -> Option<(Pair, f64)> {
     let (l0, l1) = (net.layer(0)?.clone(), net.layer(1)?.clone());
     let p = theta0.len();
-    let mut y = theta0 + unit(p, rng) * (0.25 * RADIUS * rng.random::<f64>());
+    let mut y = theta0 + unit_vector(p, rng) * (0.25 * RADIUS * rng.random::<f64>());
     let inputs = net.inputs();
     let targets = net.targets();
     // Candidate (i, j) with uᵢvⱼ > 0 nearest to its kink hyperplane.

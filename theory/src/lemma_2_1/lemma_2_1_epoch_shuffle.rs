@@ -1,7 +1,7 @@
 //! C2.3 — epoch shuffling: each batch's marginal noise variance is the
 //! finite-population formula, and batches of one epoch are negatively correlated.
 //!
-//! Statement (spec §2.2, [DER]): with a random permutation per epoch cut into
+//! Statement (spec §2.2, \[DER\]): with a random permutation per epoch cut into
 //! consecutive batches (PyTorch `DataLoader(shuffle=True, drop_last=False)`), the batch
 //! at position k of size b_k is marginally a uniform b_k-subset, so
 //! E‖ω_k‖² = σ²(N − b_k)/(b_k(N − 1)); the last batch has b_K = N − (K − 1)b < b when
@@ -99,18 +99,15 @@ impl Check for Lemma21EpochShuffle {
                     let last = kpos + 1 == positions && bk < B;
                     // Reference: the finite-population closed form at b_k (spec §2.2).
                     report.push(
-                        Case::new(
+                        Case::mean_z(
                             format!(
                                 "{} x{xi} position {kpos} (b_k={bk}{})",
                                 p.name,
                                 if last { ", last" } else { "" }
                             ),
                             Expect::Holds,
-                            st.mean(),
-                            Relation::ZScore {
-                                se: st.std_error(),
-                                max_z: zmax,
-                            },
+                            st,
+                            zmax,
                             without_replacement_variance(sigma2, n, bk),
                         )
                         .with("b_k", bk)
@@ -121,14 +118,11 @@ impl Check for Lemma21EpochShuffle {
                 }
                 // Reference: E⟨ω₁, ω₂⟩ = (1/b²)·b²·E⟨g̃ᵢ, g̃ⱼ⟩ = −σ²/(N − 1) (i ≠ j).
                 report.push(
-                    Case::new(
+                    Case::mean_z(
                         format!("{} x{xi}: E⟨ω₁, ω₂⟩ of consecutive batches", p.name),
                         Expect::Holds,
-                        cross.mean(),
-                        Relation::ZScore {
-                            se: cross.std_error(),
-                            max_z: zmax,
-                        },
+                        &cross,
+                        zmax,
                         -sigma2 / (n - 1) as f64,
                     )
                     .with("n", n)

@@ -115,14 +115,11 @@ impl Check for Lemma21NetworkScaling {
             for (&b, st) in WITH_REPLACEMENT_B.iter().zip(&stats) {
                 // Reference: σ²(θ)/b (Lemma 2.1, exact with replacement).
                 report.push(
-                    Case::new(
+                    Case::mean_z(
                         format!("{label} b={b}"),
                         Expect::Holds,
-                        st.mean(),
-                        Relation::ZScore {
-                            se: st.std_error(),
-                            max_z: zmax,
-                        },
+                        st,
+                        zmax,
                         sigma2 / b as f64,
                     )
                     .with("b", b)

@@ -20,7 +20,7 @@
 //! * correlated samples (violating (A4)): each batch is b/2 independent indices, each
 //!   used twice, so E‖ω‖² = 2σ²/b > σ²/b even with the tight C² = σ²(x).
 
-use super::{batches_for, problems, CentredGradients, POWERS_OF_TWO};
+use super::{batches_for, problems, CentredGradients, WorstOverPoints, POWERS_OF_TWO};
 use crate::{Case, Check, Expect, Relation, Report};
 use numerics::objective::{BatchSampler, Sampling};
 use numerics::stats::{bonferroni_z, RunningStats};
@@ -54,10 +54,8 @@ impl Check for Lemma21WithReplacement {
             .sum::<usize>();
         let zmax = bonferroni_z(k, 1e-3);
         for (pi, p) in problems.iter().enumerate() {
-            let sigma2: Vec<f64> = p.points.iter().map(|x| p.f.gradient_variance(x)).collect();
-            let c2_sup = sigma2.iter().copied().fold(0.0, f64::max);
-            // worst[b] = (largest m̂ over the points, its SE).
-            let mut worst = vec![(f64::NEG_INFINITY, 0.0); POWERS_OF_TWO.len()];
+            let (sigma2, c2_sup) = p.variances();
+            let mut worst = WorstOverPoints::new(POWERS_OF_TWO.len());
             for (xi, x) in p.points.iter().enumerate() {
                 let cg = CentredGradients::of(p.f.as_ref(), x);
                 let mut sampler = BatchSampler::new(
@@ -72,14 +70,11 @@ impl Check for Lemma21WithReplacement {
                     // Reference: the closed form σ²(x)/b of the lemma (spec §2.2).
                     let reference = sigma2[xi] / b as f64;
                     report.push(
-                        Case::new(
+                        Case::mean_z(
                             format!("{} x{xi} b={b}", p.name),
                             Expect::Holds,
-                            st.mean(),
-                            Relation::ZScore {
-                                se: st.std_error(),
-                                max_z: zmax,
-                            },
+                            &st,
+                            zmax,
                             reference,
                         )
                         .with("b", b)
@@ -87,9 +82,7 @@ impl Check for Lemma21WithReplacement {
                         .with("sigma2_x", sigma2[xi])
                         .note("MC E‖ω‖² vs σ²(x)/b"),
                     );
-                    if st.mean() > worst[bi].0 {
-                        worst[bi] = (st.mean(), st.std_error());
-                    }
+                    worst.record(bi, &st);
                     if xi == 0 && b == REFUTE_B {
                         // Wrong constant C² = σ²(x)/2: (A3)(ii) fails, the bound must fall.
                         let wrong = sigma2[xi] / 2.0;
@@ -127,19 +120,8 @@ impl Check for Lemma21WithReplacement {
                     );
                 }
             }
-            for (bi, &b) in POWERS_OF_TWO.iter().enumerate() {
-                let (m, se) = worst[bi];
-                report.push(
-                    Case::new(
-                        format!("{} b={b}: max_x E‖ω‖² ≤ C²_sup/b", p.name),
-                        Expect::Holds,
-                        m,
-                        Relation::stochastic_le(se),
-                        c2_sup / b as f64,
-                    )
-                    .with("b", b)
-                    .with("c2_sup", c2_sup),
-                );
+            for case in worst.bound_cases(p.name, &POWERS_OF_TWO, c2_sup, "") {
+                report.push(case);
             }
             report.finding(format!(
                 "{}: C²(x) = σ²(x) at the 5 points = [{}]; C²_sup = {c2_sup:.6} \

@@ -1,6 +1,6 @@
 //! C2.2 — sampling without replacement: E‖ω‖² = σ²(x)(N − b)/(b(N − 1)) ≤ σ²(x)/b.
 //!
-//! Statement (spec §2.2, [DER]): for a uniform random b-subset S of {1, …, N} (the
+//! Statement (spec §2.2, \[DER\]): for a uniform random b-subset S of {1, …, N} (the
 //! marginal law of one `DataLoader(shuffle=True)` batch), the finite-population
 //! correction gives E‖ω‖² = σ²(N − b)/(b(N − 1)) = S²(1/b − 1/N) with S² = Nσ²/(N − 1).
 //! It equals σ² at b = 1 and 0 at b = N, and is ≤ σ²/b, so Lemma 2.1 holds a fortiori
@@ -17,10 +17,13 @@
 //! batches at large b (b = N/2 and N − 1) must FAIL: the truth is smaller by the factor
 //! (N − b)/(N − 1).
 
-use super::{batches_for, problems, without_replacement_variance, CentredGradients, POWERS_OF_TWO};
+use super::{
+    batches_for, problems, without_replacement_variance, CentredGradients, WorstOverPoints,
+    POWERS_OF_TWO,
+};
 use crate::{Case, Check, Expect, Relation, Report};
 use numerics::objective::{BatchSampler, Sampling};
-use numerics::stats::bonferroni_z;
+use numerics::stats::{bonferroni_z, RunningStats};
 use numerics::Seed;
 
 /// C2.2: E‖ω‖² = σ²(N − b)/(b(N − 1)) for a uniform b-subset (finite-population correction).
@@ -55,9 +58,8 @@ impl Check for Lemma21WithoutReplacement {
         for (pi, p) in problems.iter().enumerate() {
             let n = p.f.n();
             let grid = sizes(n);
-            let sigma2: Vec<f64> = p.points.iter().map(|x| p.f.gradient_variance(x)).collect();
-            let c2_sup = sigma2.iter().copied().fold(0.0, f64::max);
-            let mut worst = vec![(f64::NEG_INFINITY, 0.0); grid.len()];
+            let (sigma2, c2_sup) = p.variances();
+            let mut worst = WorstOverPoints::new(grid.len());
             for (xi, x) in p.points.iter().enumerate() {
                 let cg = CentredGradients::of(p.f.as_ref(), x);
                 let mut sampler = BatchSampler::new(
@@ -73,14 +75,11 @@ impl Check for Lemma21WithoutReplacement {
                     // Reference: the finite-population closed form (spec §2.2).
                     let reference = without_replacement_variance(sigma2[xi], n, b);
                     report.push(
-                        Case::new(
+                        Case::mean_z(
                             format!("{} x{xi} b={b}", p.name),
                             Expect::Holds,
-                            st.mean(),
-                            Relation::ZScore {
-                                se: st.std_error(),
-                                max_z: zmax,
-                            },
+                            &st,
+                            zmax,
                             reference,
                         )
                         .with("b", b)
@@ -89,43 +88,19 @@ impl Check for Lemma21WithoutReplacement {
                         .with("sigma2_x", sigma2[xi])
                         .note("MC E‖ω‖² vs σ²(N−b)/(b(N−1))"),
                     );
-                    if st.mean() > worst[bi].0 {
-                        worst[bi] = (st.mean(), st.std_error());
-                    }
+                    worst.record(bi, &st);
                     if xi == 0 && b == n - 1 {
                         // The with-replacement formula applied outside its premise.
-                        report.push(
-                            Case::new(
-                                format!("{} x0 b={b}: with-replacement formula σ²/b", p.name),
-                                Expect::Violated,
-                                st.mean(),
-                                Relation::z4(st.std_error()),
-                                sigma2[xi] / b as f64,
-                            )
-                            .with("b", b)
-                            .with("n", n)
-                            .note(
-                                "samples drawn without replacement; truth has factor (N−b)/(N−1)",
-                            ),
-                        );
+                        let name = format!("{} x0 b={b}: with-replacement formula σ²/b", p.name);
+                        report.push(with_replacement_formula(name, &st, sigma2[xi], n, b));
                     }
                 }
                 if xi == 0 {
                     // The same formula at b = N/2, where the factor is ≈ 1/2.
                     let b = n / 2;
                     let st = cg.monte_carlo(&mut sampler, b, batches_for(b), false);
-                    report.push(
-                        Case::new(
-                            format!("{} x0 b={b}=N/2: with-replacement formula σ²/b", p.name),
-                            Expect::Violated,
-                            st.mean(),
-                            Relation::z4(st.std_error()),
-                            sigma2[xi] / b as f64,
-                        )
-                        .with("b", b)
-                        .with("n", n)
-                        .note("samples drawn without replacement; truth has factor (N−b)/(N−1)"),
-                    );
+                    let name = format!("{} x0 b={b}=N/2: with-replacement formula σ²/b", p.name);
+                    report.push(with_replacement_formula(name, &st, sigma2[xi], n, b));
                 }
                 // b = N: the batch is the whole population, ω = 0 exactly (up to rounding).
                 let full = sampler.next_batch(n);
@@ -144,19 +119,8 @@ impl Check for Lemma21WithoutReplacement {
                     .note("‖ω‖² of one full batch; must vanish to 1e−12"),
                 );
             }
-            for (bi, &b) in grid.iter().enumerate() {
-                let (m, se) = worst[bi];
-                report.push(
-                    Case::new(
-                        format!("{} b={b}: max_x E‖ω‖² ≤ C²_sup/b (a fortiori)", p.name),
-                        Expect::Holds,
-                        m,
-                        Relation::stochastic_le(se),
-                        c2_sup / b as f64,
-                    )
-                    .with("b", b)
-                    .with("c2_sup", c2_sup),
-                );
+            for case in worst.bound_cases(p.name, &grid, c2_sup, " (a fortiori)") {
+                report.push(case);
             }
             report.finding(format!(
                 "{}: C²_sup = {c2_sup:.6}; at b = N − 1 = {} the FPC factor (N−b)/(N−1) = {:.3e}, \
@@ -170,4 +134,25 @@ impl Check for Lemma21WithoutReplacement {
         report.seconds = start.elapsed().as_secs_f64();
         Ok(report)
     }
+}
+
+/// Refuting case: the with-replacement value σ²/b as the reference for batches drawn
+/// without replacement (the truth is smaller by (N − b)/(N − 1)).
+fn with_replacement_formula(
+    name: String,
+    st: &RunningStats,
+    sigma2: f64,
+    n: usize,
+    b: usize,
+) -> Case {
+    Case::new(
+        name,
+        Expect::Violated,
+        st.mean(),
+        Relation::z4(st.std_error()),
+        sigma2 / b as f64,
+    )
+    .with("b", b)
+    .with("n", n)
+    .note("samples drawn without replacement; truth has factor (N−b)/(N−1)")
 }

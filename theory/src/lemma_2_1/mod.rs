@@ -5,11 +5,11 @@
 //! points, and a Monte-Carlo estimator of E‖ω‖² from the centred per-sample gradients
 //! g̃ᵢ = ∇fᵢ(x) − ∇f(x), so that ω = ∇f_S(x) − ∇f(x) = (1/|S|) Σ_{i∈S} g̃ᵢ.
 
-use crate::Check;
+use crate::support::gaussian_vector;
+use crate::{Case, Check, Expect, Relation};
 use numerics::objective::{BatchSampler, FiniteSum, LeastSquares, LogisticRegression};
 use numerics::stats::RunningStats;
 use numerics::{Matrix, Seed, Vector};
-use rand_distr::{Distribution, StandardNormal};
 
 pub mod lemma_2_1_epoch_shuffle;
 pub mod lemma_2_1_network_scaling;
@@ -59,9 +59,7 @@ pub(crate) fn problems(seed: Seed) -> crate::Result<Vec<Problem>> {
     let lr = LogisticRegression::gaussian(500, 10, 0.5, 0.0, &mut seed.stream("logistic-data"))?;
     let points = |d: usize, name: &str| -> Vec<Vector> {
         let rng = &mut seed.stream(name);
-        (0..POINTS)
-            .map(|_| Vector::from_fn(d, |_, _| StandardNormal.sample(rng)))
-            .collect()
+        (0..POINTS).map(|_| gaussian_vector(d, rng)).collect()
     };
     Ok(vec![
         Problem {
@@ -75,6 +73,63 @@ pub(crate) fn problems(seed: Seed) -> crate::Result<Vec<Problem>> {
             points: points(10, "logistic-points"),
         },
     ])
+}
+
+impl Problem {
+    /// σ²(x) = (1/N)Σᵢ‖∇fᵢ(x) − ∇f(x)‖² at each point, and C²_sup, their maximum (the
+    /// uniform constant of (A3)(ii) on these points).
+    pub(crate) fn variances(&self) -> (Vec<f64>, f64) {
+        let sigma2: Vec<f64> = self
+            .points
+            .iter()
+            .map(|x| self.f.gradient_variance(x))
+            .collect();
+        let c2_sup = sigma2.iter().copied().fold(0.0, f64::max);
+        (sigma2, c2_sup)
+    }
+}
+
+/// Per batch size, the largest Monte-Carlo mean of ‖ω‖² over the points and its SE:
+/// the measured side of the uniform bound max_x E‖ω‖² ≤ C²_sup/b.
+pub(crate) struct WorstOverPoints(Vec<(f64, f64)>);
+
+impl WorstOverPoints {
+    /// No point recorded yet, for `sizes` batch sizes.
+    pub fn new(sizes: usize) -> Self {
+        Self(vec![(f64::NEG_INFINITY, 0.0); sizes])
+    }
+
+    /// Records the estimate `st` for batch size number `bi`.
+    pub fn record(&mut self, bi: usize, st: &RunningStats) {
+        if st.mean() > self.0[bi].0 {
+            self.0[bi] = (st.mean(), st.std_error());
+        }
+    }
+
+    /// The cases "max_x E‖ω‖² ≤ C²_sup/b" (a stochastic bound), one per batch size of
+    /// `grid`, named after `problem` and followed by `qualifier`.
+    pub fn bound_cases(
+        &self,
+        problem: &str,
+        grid: &[usize],
+        c2_sup: f64,
+        qualifier: &str,
+    ) -> Vec<Case> {
+        grid.iter()
+            .zip(&self.0)
+            .map(|(&b, &(m, se))| {
+                Case::new(
+                    format!("{problem} b={b}: max_x E‖ω‖² ≤ C²_sup/b{qualifier}"),
+                    Expect::Holds,
+                    m,
+                    Relation::stochastic_le(se),
+                    c2_sup / b as f64,
+                )
+                .with("b", b)
+                .with("c2_sup", c2_sup)
+            })
+            .collect()
+    }
 }
 
 /// The centred per-sample gradients g̃ᵢ = ∇fᵢ(x) − ∇f(x), stored row-major for fast

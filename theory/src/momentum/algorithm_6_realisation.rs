@@ -86,80 +86,60 @@ impl Check for Algorithm6Realisation {
         let b0 = 32.0;
         let k2 = |n: &NoiseConstants| n.gradient_bound().powi(2);
         for &p in &[0.5, 0.9, 1.0, 2.0] {
+            let trajectory =
+                |optimizer, noise, rule, variant| run(optimizer, noise, rule, variant, p, b0);
             let case = |name: String, expect, measured: f64, note: &str| {
                 Case::new(name, expect, measured, WITHIN, 0.0)
                     .with("M", M)
                     .with("p", p)
+                    .with("b0", b0)
                     .note(note)
             };
             // SHB lr-batch (igo-aaai25 = intended with a float batch).
-            let lr_batch = run(
+            let lr_batch = trajectory(
                 Optimizer::Shb,
                 shb,
                 UpdateRule::LearningRateBatch,
                 Variant::IgoAaai25,
-                p,
-                b0,
             )?;
-            report.push(
-                case(
-                    format!("SHB lr-batch (igo-aaai25), float b, p={p}"),
-                    Expect::Holds,
-                    lr_batch.max_ratio_deviation(),
-                    "max_m |δ_{m+1}/δ_m − γ_m|/γ_m with the stored float batch",
-                )
-                .with("b0", b0),
-            );
-            report.push(
-                case(
-                    format!("SHB lr-batch (igo-aaai25), loader int(b), p={p}"),
-                    Expect::Violated,
-                    lr_batch.max_realised_deviation(),
-                    "realised δ with the DataLoader's int(b): the int-cast breaks δ_{m+1}/δ_m = γ_m",
-                )
-                .with("b0", b0),
-            );
+            report.push(case(
+                format!("SHB lr-batch (igo-aaai25), float b, p={p}"),
+                Expect::Holds,
+                lr_batch.max_ratio_deviation(),
+                "max_m |δ_{m+1}/δ_m − γ_m|/γ_m with the stored float batch",
+            ));
+            report.push(case(
+                format!("SHB lr-batch (igo-aaai25), loader int(b), p={p}"),
+                Expect::Violated,
+                lr_batch.max_realised_deviation(),
+                "realised δ with the DataLoader's int(b): the int-cast breaks δ_{m+1}/δ_m = γ_m",
+            ));
             // SHB beta-batch (balance 2): always feasible, q ≤ β̂(β).
-            let beta_batch = run(
+            let beta_batch = trajectory(
                 Optimizer::Shb,
                 shb,
                 UpdateRule::MomentumBatch,
                 Variant::IgoAaai25,
-                p,
-                b0,
             )?;
-            report.push(
-                case(
-                    format!("SHB beta-batch (igo-aaai25, cubic root ≤ β), float b, p={p}"),
-                    if beta_batch.halt.is_none() {
-                        Expect::Holds
-                    } else {
-                        Expect::Violated
-                    },
-                    beta_batch.max_ratio_deviation(),
-                    "balance 2: C²/b shrinks by γ_m², β from the cubic",
-                )
-                .with("b0", b0),
-            );
+            report.push(case(
+                format!("SHB beta-batch (igo-aaai25, cubic root ≤ β), float b, p={p}"),
+                Expect::holds_if(beta_batch.halt.is_none()),
+                beta_batch.max_ratio_deviation(),
+                "balance 2: C²/b shrinks by γ_m², β from the cubic",
+            ));
             // SHB lr-beta: feasible iff the closed-form premise holds.
             let v = shb.variance_bound() / b0;
             let feasible = lr_beta_feasible(p, v, beta_hat(BETA0) * (v + k2(&shb)));
-            let lr_beta = run(
+            let lr_beta = trajectory(
                 Optimizer::Shb,
                 shb,
                 UpdateRule::LearningRateMomentum,
                 Variant::IgoAaai25,
-                p,
-                b0,
             )?;
             report.push(
                 case(
                     format!("SHB lr-beta (igo-aaai25), float b, p={p}"),
-                    if feasible {
-                        Expect::Holds
-                    } else {
-                        Expect::Violated
-                    },
+                    Expect::holds_if(feasible),
                     lr_beta.max_ratio_deviation(),
                     if feasible {
                         "premise (1/(M+1))^p ≥ (C²/b)/(δ₀/η₀)² holds: the target stays above the SGD part"
@@ -167,7 +147,6 @@ impl Check for Algorithm6Realisation {
                         "premise fails: the target drops below η²C²/b, β is floored at 0 and δ stops following γ_m"
                     },
                 )
-                .with("b0", b0)
                 .with("feasible", feasible),
             );
             if !feasible {
@@ -185,13 +164,11 @@ impl Check for Algorithm6Realisation {
                 ));
             }
             // NSHB lr-batch, the igo-aaai25 approximation η' = γη√(b'/b).
-            let approx = run(
+            let approx = trajectory(
                 Optimizer::Nshb,
                 nshb,
                 UpdateRule::LearningRateBatch,
                 Variant::IgoAaai25,
-                p,
-                b0,
             )?;
             report.push(
                 case(
@@ -200,7 +177,6 @@ impl Check for Algorithm6Realisation {
                     approx.max_ratio_deviation(),
                     "η' = γη√(b'/b) ignores the K² term of δ_NSHB",
                 )
-                .with("b0", b0)
                 .with("K", nshb.gradient_bound()),
             );
             report.finding(format!(
@@ -212,46 +188,34 @@ impl Check for Algorithm6Realisation {
             // NSHB lr-beta with the sigma-nice-momentum rule 4β²(C²/b + K²) = δ²/η² − C²/b.
             let vn = nshb.variance_bound() / b0;
             let feasible_n = lr_beta_feasible(p, vn, 4.0 * BETA0 * BETA0 * (vn + k2(&nshb)));
-            let nshb_lr_beta = run(
+            let nshb_lr_beta = trajectory(
                 Optimizer::Nshb,
                 nshb,
                 UpdateRule::LearningRateMomentum,
                 Variant::MomentumRepo,
-                p,
-                b0,
             )?;
             report.push(
                 case(
                     format!("NSHB lr-beta (sigma-nice-momentum, √ rule), float b, p={p}"),
-                    if feasible_n {
-                        Expect::Holds
-                    } else {
-                        Expect::Violated
-                    },
+                    Expect::holds_if(feasible_n),
                     nshb_lr_beta.max_ratio_deviation(),
                     "expectation from the closed-form premise (1/(M+1))^p ≥ (C²/b)/(δ₀/η₀)²",
                 )
-                .with("b0", b0)
                 .with("feasible", feasible_n),
             );
             // NSHB lr-beta with the igo-aaai25 β-update.
-            let igo_beta = run(
+            let igo_beta = trajectory(
                 Optimizer::Nshb,
                 nshb,
                 UpdateRule::LearningRateMomentum,
                 Variant::IgoAaai25,
-                p,
-                b0,
             )?;
-            report.push(
-                case(
-                    format!("NSHB lr-beta β-update (igo-aaai25), p={p}"),
-                    Expect::Violated,
-                    igo_beta.max_ratio_deviation(),
-                    "β' = 1 − η'²(1−β)b/(γ²η²b') realises a different noise model",
-                )
-                .with("b0", b0),
-            );
+            report.push(case(
+                format!("NSHB lr-beta β-update (igo-aaai25), p={p}"),
+                Expect::Violated,
+                igo_beta.max_ratio_deviation(),
+                "β' = 1 − η'²(1−β)b/(γ²η²b') realises a different noise model",
+            ));
             if let Some(h) = igo_beta.halt {
                 report.finding(format!(
                     "igo-aaai25 NSHB lr-beta, p={p}: the β-update stops the run {h} (of {M} epochs)."
@@ -259,13 +223,11 @@ impl Check for Algorithm6Realisation {
             }
             if (p - 0.9).abs() < 1e-12 {
                 // K = 0: the approximation is exact.
-                let exact = run(
+                let exact = trajectory(
                     Optimizer::Nshb,
                     nshb_k0,
                     UpdateRule::LearningRateBatch,
                     Variant::IgoAaai25,
-                    p,
-                    b0,
                 )?;
                 report.push(
                     case(
@@ -274,7 +236,6 @@ impl Check for Algorithm6Realisation {
                         exact.max_ratio_deviation(),
                         "with K = 0, δ_NSHB ∝ η/√b and η' = γη√(b'/b) is exact",
                     )
-                    .with("b0", b0)
                     .with("K", 0.0),
                 );
                 // The noise model implied by the igo-aaai25 NSHB β-update.
@@ -295,25 +256,18 @@ impl Check for Algorithm6Realisation {
                         .fold(0.0, f64::max)
                 };
                 let (d_implied, d_spec) = (dev(&implied), dev(&spec_reading));
-                report.push(
-                    case(
-                        "igo-aaai25 NSHB β-update realises δ² ∝ η²/((1−β)b)".into(),
-                        Expect::Holds,
-                        d_implied,
-                        "ratio of η²/((1−β)b) between epochs vs γ_m²",
-                    )
-                    .with("b0", b0),
-                );
-                report.push(
-                    case(
-                        "igo-aaai25 NSHB β-update realises δ² ∝ η²(1−β)/b (spec §6.3 reading)"
-                            .into(),
-                        Expect::Violated,
-                        d_spec,
-                        "ratio of η²(1−β)/b between epochs vs γ_m²",
-                    )
-                    .with("b0", b0),
-                );
+                report.push(case(
+                    "igo-aaai25 NSHB β-update realises δ² ∝ η²/((1−β)b)".into(),
+                    Expect::Holds,
+                    d_implied,
+                    "ratio of η²/((1−β)b) between epochs vs γ_m²",
+                ));
+                report.push(case(
+                    "igo-aaai25 NSHB β-update realises δ² ∝ η²(1−β)/b (spec §6.3 reading)".into(),
+                    Expect::Violated,
+                    d_spec,
+                    "ratio of η²(1−β)/b between epochs vs γ_m²",
+                ));
                 report.finding(format!(
                     "The igo-aaai25 NSHB β-update β' = 1 − η'²(1−β)b/(γ²η²b') keeps η²/((1−β)b) on the schedule \
                      (max deviation {d_implied:.1e}); it implies δ² ∝ η²/((1−β)b), not η²(1−β)/b as spec §6.3 says \
@@ -400,11 +354,7 @@ impl Check for Algorithm6Realisation {
                             setting.name(),
                             method.number()
                         ),
-                        if exact_lists {
-                            Expect::Holds
-                        } else {
-                            Expect::Violated
-                        },
+                        Expect::holds_if(exact_lists),
                         worst,
                         Relation::EXACT,
                         target,

@@ -74,7 +74,7 @@ fn spectral_radius(a: [[f64; 2]; 2]) -> f64 {
     }
 }
 
-/// Exact stationary moments: E[D²] with D = m_t − hx_t, and E[(hx)²]; `None` if the
+/// Exact stationary moments: E\[D²\] with D = m_t − hx_t, and E[(hx)²]; `None` if the
 /// recursion is not mean-square stable.
 pub(crate) fn stationary_deviation(
     optimizer: Optimizer,

@@ -27,9 +27,9 @@
 use crate::explicit_go::runs::{explicit_go, gradient_descent};
 use crate::{Case, Check, Expect, Relation, Report};
 use numerics::objective::go_suite::{Benchmark, GoFunction};
-use numerics::optim::delta_schedule::ego_deltas;
 use numerics::optim::graduated_explicit::{GradientSource, MonteCarlo};
 use numerics::optim::ExplicitGraduated;
+use numerics::schedule::ego_deltas;
 use numerics::Seed;
 use std::f64::consts::PI;
 

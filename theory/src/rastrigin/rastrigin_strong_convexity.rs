@@ -18,6 +18,7 @@
 //!   δ_m = δ_1((M − m + 1)/M)^p (δ_1 = 2, p = 1, r = 3): stages that fail for M = 10,
 //!   none for M = 50.
 
+use crate::support::bisect;
 use crate::{Case, Check, Expect, Relation, Report, Verdict};
 use numerics::smoothing::rastrigin_landscape::{
     failure_intervals, modulus, stage_moduli, Interval, RadiusRule, CONVEXITY_KAPPA,
@@ -29,23 +30,6 @@ use std::f64::consts::PI;
 /// C5.3: σ(δ; R) on a δ-grid, failure intervals, the σ-nice claim.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RastriginStrongConvexity;
-
-/// Root of h on [a, b] (h(a), h(b) of opposite signs) by bisection to machine precision.
-fn bisect(h: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
-    let ha = h(a);
-    for _ in 0..200 {
-        let m = 0.5 * (a + b);
-        if m <= a || m >= b {
-            break;
-        }
-        if (h(m) > 0.0) == (ha > 0.0) {
-            a = m;
-        } else {
-            b = m;
-        }
-    }
-    0.5 * (a + b)
-}
 
 fn show(intervals: &[Interval]) -> String {
     let parts: Vec<String> = intervals
@@ -113,7 +97,7 @@ impl Check for RastriginStrongConvexity {
             let h = |delta: f64| {
                 Kernel::Gaussian.kappa(1, delta) * (2.0 * PI * r * delta).cos() + CONVEXITY_KAPPA
             };
-            let lower = bisect(h, 0.25 / r, 0.5 / r);
+            let lower = bisect(h, 0.25 / r, 0.5 / r).unwrap_or(f64::NAN);
             report.push(Case::new(
                 format!("GISO R={r}δ: lower end vs root of κ(δ)cos(2π{r}δ) = −1/(20π²)"),
                 Expect::Holds,

@@ -104,9 +104,20 @@ fn simulate(eta: f64, b: usize, seed: Seed) -> crate::Result<(Vec<Snapshot>, His
     Ok((out, hist))
 }
 
-/// Standard error of p̂₁ − p̂₂ for two independent Bernoulli means.
-fn diff_se(a: &RunningStats, b: &RunningStats) -> f64 {
-    (a.std_error().powi(2) + b.std_error().powi(2)).sqrt()
+/// The claim "mean(a) − mean(b) = 0 within ±4 SE" for two independent samples
+/// (SE² = SE(a)² + SE(b)²).
+fn within_4se(name: String, expect: Expect, a: &RunningStats, b: &RunningStats) -> Case {
+    let se = (a.std_error().powi(2) + b.std_error().powi(2)).sqrt();
+    Case::new(
+        name,
+        expect,
+        a.mean() - b.mean(),
+        Relation::ClaimWithin {
+            lo: -4.0 * se,
+            hi: 4.0 * se,
+        },
+        0.0,
+    )
 }
 
 /// Wilson 95 % interval for a binomial proportion.
@@ -143,17 +154,12 @@ impl Check for SgdFixedDeltaEscape {
             // Control: the two halves of the first ensemble are exchangeable.
             let (eta, b, delta, snaps, _) = &runs[0];
             let [h0, h1] = &snaps[si].halves;
-            let se = diff_se(h0, h1);
             report.push(
-                Case::new(
+                within_4se(
                     format!("control T={t}: halves of the η={eta} ensemble"),
                     Expect::Holds,
-                    h0.mean() - h1.mean(),
-                    Relation::ClaimWithin {
-                        lo: -4.0 * se,
-                        hi: 4.0 * se,
-                    },
-                    0.0,
+                    h0,
+                    h1,
                 )
                 .with("eta", *eta)
                 .with("b", *b)
@@ -163,64 +169,39 @@ impl Check for SgdFixedDeltaEscape {
             );
             let (e1, b1, d1, s1, _) = &runs[0];
             let (e2, b2, d2, s2, _) = &runs[1];
-            let (p, q) = (&s1[si].escaped, &s2[si].escaped);
-            let se = diff_se(p, q);
-            report.push(
-                Case::new(
+            // (name, input key, the two ensembles' statistics, note)
+            let compared = [
+                (
                     format!(
                         "T={t}: escape fraction (η={e1}, b={b1}) − (η={e2}, b={b2}) at equal δ"
                     ),
-                    Expect::Violated,
-                    p.mean() - q.mean(),
-                    Relation::ClaimWithin {
-                        lo: -4.0 * se,
-                        hi: 4.0 * se,
-                    },
-                    0.0,
-                )
-                .with("delta", [*d1, *d2])
-                .with("escape", [p.mean(), q.mean()])
-                .with("chains", CHAINS)
-                .with("t", t)
-                .note("δ-only picture: equal escape fractions (±4 SE)"),
-            );
-            let (p, q) = (&s1[si].global, &s2[si].global);
-            let se = diff_se(p, q);
-            report.push(
-                Case::new(
+                    "escape",
+                    (&s1[si].escaped, &s2[si].escaped),
+                    "δ-only picture: equal escape fractions (±4 SE)",
+                ),
+                (
                     format!("T={t}: fraction in the global basin (η={e1}) − (η={e2}) at equal δ"),
-                    Expect::Violated,
-                    p.mean() - q.mean(),
-                    Relation::ClaimWithin {
-                        lo: -4.0 * se,
-                        hi: 4.0 * se,
-                    },
-                    0.0,
-                )
-                .with("delta", [*d1, *d2])
-                .with("global_fraction", [p.mean(), q.mean()])
-                .with("chains", CHAINS)
-                .with("t", t)
-                .note("P(round(x_T) = 0); δ-only picture: equal (±4 SE)"),
-            );
-            let (u, v) = (&s1[si].value, &s2[si].value);
-            let se = diff_se(u, v);
-            report.push(
-                Case::new(
+                    "global_fraction",
+                    (&s1[si].global, &s2[si].global),
+                    "P(round(x_T) = 0); δ-only picture: equal (±4 SE)",
+                ),
+                (
                     format!("T={t}: E f(x_T) (η={e1}) − (η={e2}) at equal δ"),
-                    Expect::Violated,
-                    u.mean() - v.mean(),
-                    Relation::ClaimWithin {
-                        lo: -4.0 * se,
-                        hi: 4.0 * se,
-                    },
-                    0.0,
-                )
-                .with("delta", [*d1, *d2])
-                .with("mean_f", [u.mean(), v.mean()])
-                .with("t", t)
-                .note("δ-only picture: equal mean loss (±4 SE)"),
-            );
+                    "mean_f",
+                    (&s1[si].value, &s2[si].value),
+                    "δ-only picture: equal mean loss (±4 SE)",
+                ),
+            ];
+            for (name, key, (p, q), note) in compared {
+                report.push(
+                    within_4se(name, Expect::Violated, p, q)
+                        .with("delta", [*d1, *d2])
+                        .with(key, [p.mean(), q.mean()])
+                        .with("chains", CHAINS)
+                        .with("t", t)
+                        .note(note),
+                );
+            }
         }
         for (eta, b, delta, snaps, hist) in &runs {
             let fr: Vec<String> = SNAPSHOTS

@@ -1,7 +1,7 @@
 //! C3.1 — the one-step identity behind "SGD is GD on a smoothed function":
 //! E[y_{t+1} | F_t] = y_t − η·E_ω[∇f(y_t − ηω)], with y_t = x_t − η∇f(x_t).
 //!
-//! Statement (spec §3.1, steps 1–3, [DER]): for the SGD step x_{t+1} = x_t − η∇f_S(x_t)
+//! Statement (spec §3.1, steps 1–3, \[DER\]): for the SGD step x_{t+1} = x_t − η∇f_S(x_t)
 //! with noise ω = ∇f_S(x_t) − ∇f(x_t), the look-ahead point y_{t+1} = x_{t+1} −
 //! η∇f(x_{t+1}) satisfies the exact conditional identity above for **any** noise law:
 //! one GD step on f smoothed by the law of ηω itself. The modelling step (step 4)

@@ -1,9 +1,9 @@
 //! C3.4 — SGD on a quadratic with additive Gaussian noise: what the smoothing picture
 //! predicts (the mean) and what it does not (the spread).
 //!
-//! Statement (spec §3.2, C3.4, [DER]): for f(x) = ½hx² and x_{t+1} = x_t − η(hx_t + ξ_t)
+//! Statement (spec §3.2, C3.4, \[DER\]): for f(x) = ½hx² and x_{t+1} = x_t − η(hx_t + ξ_t)
 //! with ξ_t ~ N(0, C²/b) i.i.d.,
-//! * first moment: E[x_t] = (1 − ηh)^t x₀ exactly. Smoothing a quadratic does not change
+//! * first moment: E\[x_t\] = (1 − ηh)^t x₀ exactly. Smoothing a quadratic does not change
 //!   its gradient, so "GD on f̂_δ" predicts exactly this;
 //! * second moment: Var x_t = η²(C²/b)(1 − (1 − ηh)^{2t})/(1 − (1 − ηh)²), with
 //!   stationary value ηC²/(bh(2 − ηh)) = δ²/(ηh(2 − ηh)), δ = ηC/√b.
@@ -28,7 +28,7 @@ use numerics::stats::{bonferroni_z, RunningStats};
 use numerics::Seed;
 use rand_distr::{Distribution, StandardNormal};
 
-/// C3.4: E[x_t] = (1 − ηh)^t x₀; stationary Var = δ²/(ηh(2 − ηh)) depends on η at fixed δ.
+/// C3.4: E\[x_t\] = (1 − ηh)^t x₀; stationary Var = δ²/(ηh(2 − ηh)) depends on η at fixed δ.
 #[derive(Debug, Clone, Copy)]
 pub struct SgdQuadraticMoments;
 
@@ -91,14 +91,11 @@ impl Check for SgdQuadraticMoments {
                     // Reference: (1 − ηh)^t x₀, the GD iterate (= GD on f̂_δ for a quadratic).
                     let reference = (1.0 - eta * H).powi(*t as i32) * X0;
                     report.push(
-                        Case::new(
+                        Case::mean_z(
                             format!("η={eta} b={b}: E[x_t] at t={t}"),
                             Expect::Holds,
-                            st.mean(),
-                            Relation::ZScore {
-                                se: st.std_error(),
-                                max_z: zmax,
-                            },
+                            st,
+                            zmax,
                             reference,
                         )
                         .with("eta", eta)

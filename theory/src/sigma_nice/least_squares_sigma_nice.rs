@@ -23,6 +23,7 @@
 //! null(A), where f̂_δ is flat, so their modulus falls below σ⁺.
 
 use super::trajectory::gd_trajectory;
+use crate::support::gaussian_vector;
 use crate::{Case, Check, Expect, Relation, Report};
 use nalgebra::SymmetricEigen;
 use numerics::objective::{LeastSquares, Objective};
@@ -30,17 +31,12 @@ use numerics::optim::ExactSmoothing;
 use numerics::rng::Rng;
 use numerics::smoothing::Kernel;
 use numerics::{Matrix, Seed, Vector};
-use rand_distr::{Distribution, StandardNormal};
 
 /// C4.5: least squares and σ_m-niceness.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LeastSquaresSigmaNice;
 
 const PAIRS: usize = 200;
-
-fn gaussian(d: usize, rng: &mut Rng) -> Vector {
-    Vector::from_fn(d, |_, _| StandardNormal.sample(rng))
-}
 
 /// min over pairs of the strong-convexity ratio [f(y) − f(x) − ∇f(x)ᵀ(y − x)]/(½‖y − x‖²)
 /// for x, y = center + (directions of the given kind, radius ≤ r).
@@ -54,8 +50,8 @@ fn min_modulus<F: Fn(Vector) -> Vector>(
     let d = center.len();
     let mut min = f64::INFINITY;
     for _ in 0..PAIRS {
-        let x = center + gaussian(d, rng).normalize() * (radius * 0.5);
-        let step = project(gaussian(d, rng));
+        let x = center + gaussian_vector(d, rng).normalize() * (radius * 0.5);
+        let step = project(gaussian_vector(d, rng));
         if step.norm() == 0.0 {
             continue;
         }
@@ -185,7 +181,7 @@ impl Check for LeastSquaresSigmaNice {
         let restricted = min_modulus(smoothed2.as_ref(), &x_plus, 3.0, proj, &mut rng);
         let full = min_modulus(smoothed2.as_ref(), &x_plus, 3.0, |v| v, &mut rng);
         let null_part = {
-            let v = gaussian(d2, &mut rng);
+            let v = gaussian_vector(d2, &mut rng);
             let p = &row_space * (row_space.transpose() * &v);
             let h = (v - p).normalize();
             h.dot(&(smoothed2.hvp(&x_plus, &h)))

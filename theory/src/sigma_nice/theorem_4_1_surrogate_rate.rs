@@ -33,13 +33,13 @@
 //! * least squares with step η = 2.2/L > 1/L: GD diverges along the top eigenvector.
 
 use super::trajectory::gd_trajectory;
+use crate::support::{gaussian_vector, random_orthogonal, unit_vector, with_spectrum};
 use crate::{Case, Check, Expect, Relation, Report};
 use nalgebra::SymmetricEigen;
 use numerics::objective::{LeastSquares, LogisticRegression, Objective, Quadratic};
 use numerics::optim::ExactSmoothing;
 use numerics::smoothing::{Kernel, SmoothedLogistic, SmoothedRastrigin};
-use numerics::{Matrix, Seed, Vector};
-use rand_distr::{Distribution, StandardNormal};
+use numerics::{Seed, Vector};
 use std::f64::consts::PI;
 
 /// C4.1: the Theorem-4.1 surrogate bound.
@@ -108,17 +108,6 @@ fn evaluate(s: &Setting<'_>, starts: &[Vector]) -> crate::Result<Worst> {
     Ok(worst)
 }
 
-/// `n` unit vectors in Rᵈ (uniform on the sphere).
-fn unit_vectors(d: usize, n: usize, rng: &mut numerics::rng::Rng) -> Vec<Vector> {
-    (0..n)
-        .map(|_| {
-            let v = Vector::from_fn(d, |_, _| StandardNormal.sample(rng));
-            let norm = v.norm();
-            v / norm
-        })
-        .collect()
-}
-
 fn other(msg: &str) -> crate::TheoryError {
     crate::TheoryError::Other(msg.to_string())
 }
@@ -174,12 +163,12 @@ impl Check for Theorem41SurrogateRate {
         let lg = SmoothedLogistic::new(logistic, Kernel::Gaussian, 1.0)?;
         let lg_star = lg.minimiser(&Vector::zeros(5), 1e-12)?;
         // Second quadratic: eigenvalues 1 … 100 (geometric) in a random orthonormal basis.
-        let g = Matrix::from_fn(d, d, |_, _| StandardNormal.sample(&mut rng));
-        let basis = g.qr().q();
-        let spectrum = Vector::from_fn(d, |i, _| 100f64.powf(i as f64 / (d - 1) as f64));
-        let a = &basis * Matrix::from_diagonal(&spectrum) * basis.transpose();
-        let a = (&a + a.transpose()) * 0.5;
-        let c = Vector::from_fn(d, |_, _| StandardNormal.sample(&mut rng));
+        let basis = random_orthogonal(d, &mut rng);
+        let spectrum: Vec<f64> = (0..d)
+            .map(|i| 100f64.powf(i as f64 / (d - 1) as f64))
+            .collect();
+        let a = with_spectrum(&basis, &spectrum);
+        let c = gaussian_vector(d, &mut rng);
         let quad = Quadratic::new(a.clone(), c.clone(), 0.0)?;
         let quad_star = -a
             .cholesky()
@@ -276,7 +265,9 @@ impl Check for Theorem41SurrogateRate {
                     .map(|i| Vector::from_element(1, if i % 2 == 0 { 1.0 } else { -1.0 }))
                     .collect()
             } else {
-                unit_vectors(dim, STARTS, &mut rng)
+                (0..STARTS)
+                    .map(|_| unit_vector(dim, &mut rng))
+                    .collect::<Vec<_>>()
             };
             let w = evaluate(s, &starts)?;
             let f_star = s.f.value(&s.x_star);

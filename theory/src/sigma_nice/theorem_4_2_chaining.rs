@@ -68,11 +68,7 @@ impl Check for Theorem42Chaining {
                 report.push(
                     Case::new(
                         format!("chaining γ_m ≥ (1+ρ)/(1+r) = 5/16, {tag}"),
-                        if p <= p_surrogate {
-                            Expect::Holds
-                        } else {
-                            Expect::Violated
-                        },
+                        Expect::holds_if(p <= p_surrogate),
                         min_gamma,
                         Relation::GE,
                         surrogate,
@@ -87,11 +83,7 @@ impl Check for Theorem42Chaining {
                     report.push(
                         Case::new(
                             format!("halving γ_m ≥ ½, {tag}"),
-                            if p <= 1.0 {
-                                Expect::Holds
-                            } else {
-                                Expect::Violated
-                            },
+                            Expect::holds_if(p <= 1.0),
                             min_gamma,
                             Relation::GE,
                             0.5,

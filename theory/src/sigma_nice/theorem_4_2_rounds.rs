@@ -31,8 +31,8 @@
 use crate::{Case, Check, Expect, Relation, Report};
 use argmin::core::Executor;
 use numerics::objective::{AsArgmin, Objective, Rastrigin};
-use numerics::optim::delta_schedule::polynomial_deltas;
 use numerics::optim::graduated_implicit::{ImplicitGraduated, SmoothedGd, StageLength};
+use numerics::schedule::polynomial_deltas;
 use numerics::smoothing::Kernel;
 use numerics::stats::slope;
 use numerics::{Seed, Vector};

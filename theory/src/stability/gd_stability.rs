@@ -18,7 +18,7 @@
 //!   H ⪰ 0 (it equals 1 − γλ_min), so read as a criterion it predicts stability at
 //!   γλ_max = 2.2, where GD diverges: reported FALSIFIED.
 
-use super::support::{gaussian_vector, random_orthogonal, with_spectrum};
+use crate::support::{gaussian_vector, random_orthogonal, with_spectrum};
 use crate::{Case, Check, Expect, Relation, Report, Result};
 use numerics::objective::{Objective, Quadratic};
 use numerics::{Seed, Vector};

@@ -29,9 +29,10 @@
 //! Hᵢ = GᵢGᵢᵀ) shows where the spec's protocol cannot decide.
 
 use super::support::{
-    effective_sample_size, exact_mean_square_path, gaussian_matrix, learning_rate_for_radius,
-    log_mean_slope, random_psd_hessians, simulate_linearised_sgd,
+    effective_sample_size, exact_mean_square_path, learning_rate_for_radius, log_mean_slope,
+    random_psd_hessians, simulate_linearised_sgd,
 };
+use crate::support::gaussian_matrix;
 use crate::{Case, Check, Expect, Relation, Report, Result, TheoryError, Verdict};
 use numerics::spectrum::{lambda_max, MeanSquareStability};
 use numerics::stats::{bonferroni_z, RunningStats};
@@ -129,6 +130,23 @@ fn simulate(map: &MeanSquareStability, chains: usize, seed: Seed, label: &str) -
     })
 }
 
+/// The case "the measured slope lies within 2% of `reference`", decided by
+/// [`slope_verdict`].
+fn slope_within_2_percent(name: String, expect: Expect, run: &Run, reference: f64) -> Case {
+    let band = 0.02 * reference.abs();
+    Case::decided(
+        name,
+        expect,
+        run.slope,
+        reference,
+        Relation::Within {
+            lo: reference - band,
+            hi: reference + band,
+        },
+        slope_verdict(run, reference),
+    )
+}
+
 /// The 2%-equivalence rule for a measured slope against `reference` (a log-rate).
 fn slope_verdict(run: &Run, reference: f64) -> Verdict {
     if run.ess < MIN_ESS {
@@ -213,16 +231,11 @@ impl Check for LinearisedSgdSimulation {
             let tag = format!("ρ(T)={:.3} (η={eta:.4}, n={n}, B={b}, d={d})", run.rho);
             if !boundary {
                 report.push(
-                    Case::decided(
+                    slope_within_2_percent(
                         format!("slope of ln E‖e_t‖² = ln ρ(T) within 2%: {tag}"),
                         Expect::Holds,
-                        run.slope,
+                        &run,
                         log_rho,
-                        Relation::Within {
-                            lo: log_rho - 0.02 * log_rho.abs(),
-                            hi: log_rho + 0.02 * log_rho.abs(),
-                        },
-                        slope_verdict(&run, log_rho),
                     )
                     .with("jackknife_se", run.se)
                     .with("relative_error", run.slope / log_rho - 1.0)
@@ -290,16 +303,11 @@ impl Check for LinearisedSgdSimulation {
         if let Some((run, tag)) = gd_refutation {
             let gd_log = run.gd_rate.ln();
             report.push(
-                Case::decided(
+                slope_within_2_percent(
                     format!("GD rate ln(1 − ηλ_max)² predicts the slope within 2%: {tag}"),
                     Expect::Violated,
-                    run.slope,
+                    &run,
                     gd_log,
-                    Relation::Within {
-                        lo: gd_log - 0.02 * gd_log.abs(),
-                        hi: gd_log + 0.02 * gd_log.abs(),
-                    },
-                    slope_verdict(&run, gd_log),
                 )
                 .with("ln_rho", run.rho.ln())
                 .with("jackknife_se", run.se)

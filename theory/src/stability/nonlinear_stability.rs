@@ -36,9 +36,8 @@
 //! squares with B = 1 at ηλ_max(H) = 1: GD is stable but ρ(T) > 1 and SGD diverges
 //! from the minimum (FALSIFIED).
 
-use super::support::{
-    all_subsets, effective_sample_size, gaussian_matrix, gaussian_vector, mean_and_median_slopes,
-};
+use super::support::{all_subsets, effective_sample_size, mean_and_median_slopes};
+use crate::support::{gaussian_matrix, gaussian_vector};
 use crate::{Case, Check, Expect, Relation, Report, Result, TheoryError, Verdict};
 use numerics::objective::{
     Activation, BatchSampler, FiniteSum, LeastSquares, Mlp, MlpLoss, Objective, Sampling,

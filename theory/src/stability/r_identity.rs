@@ -15,9 +15,8 @@
 //! (H, Σ, x, γ) to 1e−12; r(γ*) = 1; r < 1 for γ = 0.99·2/λ_max on random x;
 //! refuting: the claim r(x) < 1 at γ = 1.05·γ*(x), beyond the premise (FALSIFIED).
 
-use super::support::{
-    gaussian_matrix, gaussian_vector, r_factor, r_threshold, random_orthogonal, with_spectrum,
-};
+use super::support::{r_factor, r_threshold};
+use crate::support::{gaussian_matrix, gaussian_vector, random_orthogonal, with_spectrum};
 use crate::{Case, Check, Expect, Relation, Report, Result, TheoryError};
 use numerics::objective::{Objective, Quadratic};
 use numerics::rng::Rng;

@@ -12,7 +12,8 @@
 //! noise-free prediction r(x)f(x) that drops (γ²/2)tr(HΣ).
 
 use super::r_identity::random_problem;
-use super::support::{gaussian_vector, r_factor};
+use super::support::r_factor;
+use crate::support::gaussian_vector;
 use crate::{Case, Check, Expect, Relation, Report, Result, TheoryError};
 use numerics::rng::Rng;
 use numerics::stats::{bonferroni_z, RunningStats};
@@ -94,14 +95,11 @@ impl Check for RIdentityMonteCarlo {
                 .clamp(10_000, 2_000_000);
             let stats = sample_mean(&h, &y, &l, &zero, gamma, law, samples, &mut rng);
             report.push(
-                Case::new(
+                Case::mean_z(
                     format!("{law:?} noise: MC mean of f(x_(k+1)) = r(x)f(x) + (γ²/2)tr(HΣ)"),
                     Expect::Holds,
-                    stats.mean(),
-                    Relation::ZScore {
-                        se: stats.std_error(),
-                        max_z: z_max,
-                    },
+                    &stats,
+                    z_max,
                     m_ref,
                 )
                 .with("samples", samples)

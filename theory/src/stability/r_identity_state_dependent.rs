@@ -17,7 +17,8 @@
 //!   (γ²/2)c_B tr(HΣ(xₖ))] has mean 0 (z-test, Bonferroni over the two samplers);
 //! * refuting: the state-independent model with Σ(x*) in place of Σ(xₖ) (FAIL).
 
-use super::support::{all_subsets, gaussian_vector, r_factor};
+use super::support::{all_subsets, r_factor};
+use crate::support::gaussian_vector;
 use crate::{Case, Check, Expect, Relation, Report, Result, TheoryError};
 use numerics::objective::{BatchSampler, FiniteSum, LeastSquares, Objective, Sampling};
 use numerics::stats::{bonferroni_z, RunningStats};
@@ -145,11 +146,11 @@ impl Check for RIdentityStateDependent {
                 _ => format!("B={b} with replacement"),
             };
             report.push(
-                Case::new(
+                Case::mean_z(
                     format!("{label}: mean of f(x_(k+1)) − f* − [r(e_k)(f(x_k) − f*) + (γ²/2)c_B tr(HΣ(x_k))] = 0"),
                     Expect::Holds,
-                    paired.mean(),
-                    Relation::ZScore { se: paired.std_error(), max_z: z_max },
+                    &paired,
+                    z_max,
                     0.0,
                 )
                 .with("chains", chains)

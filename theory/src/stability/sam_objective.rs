@@ -17,7 +17,7 @@
 //! against its closed form; refuting: "the SAM step direction is ∇f_SAM" at ρ = 0.5
 //! (FAIL).
 
-use super::support::{gaussian_vector, random_orthogonal, with_spectrum};
+use crate::support::{gaussian_vector, random_orthogonal, with_spectrum};
 use crate::{Case, Check, Expect, Relation, Report, Result};
 use numerics::objective::{Objective, Quadratic};
 use numerics::rng::Rng;

@@ -17,7 +17,7 @@
 //! * refuting: "SAM converges to the minimiser 0" (FALSIFIED), and the cycle formula
 //!   outside its premise, γh = 2.2 > 2, where the orbit diverges (FAIL).
 
-use super::support::{random_orthogonal, with_spectrum};
+use crate::support::{random_orthogonal, with_spectrum};
 use crate::{Case, Check, Expect, Relation, Report, Result, TheoryError};
 use argmin::core::Executor;
 use numerics::objective::{AsArgmin, Quadratic};

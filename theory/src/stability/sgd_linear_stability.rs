@@ -82,7 +82,7 @@ impl Check for SgdLinearStability {
         ] {
             let map = MeanSquareStability::new(random_psd_hessians(n, d, d, &mut rng), b, eta)?;
             let p = {
-                let g = super::support::gaussian_matrix(d, d, &mut rng);
+                let g = crate::support::gaussian_matrix(d, d, &mut rng);
                 &g * g.transpose()
             };
             let (t_enum, second_enum) = enumerated_moments(&map, &p);

@@ -2,33 +2,12 @@
 //! Hessians, a learning-rate search on ρ(T), the linearised-SGD chain simulator and a
 //! jackknife slope estimate. Not a check.
 
+use crate::support::{gaussian_matrix, gaussian_vector};
 use numerics::rng::Rng;
 use numerics::spectrum::MeanSquareStability;
 use numerics::stats::slope;
 use numerics::{Matrix, Vector};
 use rand::Rng as _;
-use rand_distr::{Distribution, StandardNormal};
-
-/// A d × d matrix with i.i.d. N(0, 1) entries.
-pub(crate) fn gaussian_matrix(rows: usize, cols: usize, rng: &mut Rng) -> Matrix {
-    Matrix::from_fn(rows, cols, |_, _| StandardNormal.sample(rng))
-}
-
-/// A vector with i.i.d. N(0, 1) entries.
-pub(crate) fn gaussian_vector(d: usize, rng: &mut Rng) -> Vector {
-    Vector::from_fn(d, |_, _| StandardNormal.sample(rng))
-}
-
-/// A random orthogonal d × d matrix (Q of the QR factorisation of a Gaussian matrix).
-pub(crate) fn random_orthogonal(d: usize, rng: &mut Rng) -> Matrix {
-    gaussian_matrix(d, d, rng).qr().q()
-}
-
-/// Q diag(λ) Qᵀ, exactly symmetrised.
-pub(crate) fn with_spectrum(q: &Matrix, lambda: &[f64]) -> Matrix {
-    let a = q * Matrix::from_diagonal(&Vector::from_column_slice(lambda)) * q.transpose();
-    (&a + a.transpose()) * 0.5
-}
 
 /// n per-sample Hessians Hᵢ = GᵢGᵢᵀ with Gᵢ Gaussian d × rᵢ, rᵢ uniform in
 /// 1..=`max_rank` (PSD, of random rank).

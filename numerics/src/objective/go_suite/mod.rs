@@ -28,7 +28,7 @@
 //! assert_eq!(Benchmark::Rastrigin.initial_step(), 0.01);
 //! ```
 
-use super::Objective;
+use super::{sign, Objective};
 use crate::rng::Rng;
 use crate::{NumericsError, Result, Vector};
 use rand::Rng as _;
@@ -247,16 +247,6 @@ impl GoFunction {
     pub fn random_start(&self, rng: &mut Rng) -> Vector {
         let (lo, hi) = self.benchmark.search_box();
         Vector::from_fn(self.d, |_, _| rng.random_range(lo..hi))
-    }
-}
-
-fn sign(t: f64) -> f64 {
-    if t > 0.0 {
-        1.0
-    } else if t < 0.0 {
-        -1.0
-    } else {
-        0.0
     }
 }
 

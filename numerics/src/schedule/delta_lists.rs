@@ -1,21 +1,21 @@
-//! Schedules of the degree of smoothing δ for graduated optimization: the authors'
-//! `ego.py` list, the geometric option, and the polynomial decay of arXiv 2311.08745.
+//! Lists of δ values for graduated optimization: the authors' `ego.py` list, its
+//! geometric option, and the paper's polynomial decay (the last two from
+//! [`PolynomialDelta`], the one implementation of the polynomial schedule).
 
-use crate::{NumericsError, Result};
-
-fn validate(name: &'static str, value: f64) -> Result<f64> {
-    crate::error::check_positive(name, value)
-}
+use super::PolynomialDelta;
+use crate::error::{check_count, check_positive};
+use crate::Result;
 
 /// The `ego.py` "nice" schedule, computed as the code does: δ₀ = `initial`, then
 /// δ_{m+1} = δ_m·((M − m)/(M − m + 1))^p for m = 0..M−2, followed by a final `last`
-/// (M + 1 values). In closed form δ_k = initial·((M + 1 − k)/(M + 1))^p for k < M.
+/// (M + 1 values). In closed form δ_k = initial·((M + 1 − k)/(M + 1))^p for k < M: the
+/// first M values are [`PolynomialDelta::code_deltas`].
 ///
 /// With M = 50, p = 1, initial 1 and last 0.01 this is the 51-stage list of spec §7:
 /// 1, 50/51, 49/51, …, 2/51, 0.01.
 ///
 /// ```
-/// use numerics::optim::delta_schedule::ego_deltas;
+/// use numerics::schedule::ego_deltas;
 /// let d = ego_deltas(50, 1.0, 1.0, 0.01).unwrap();
 /// assert_eq!(d.len(), 51);
 /// assert!((d[1] - 50.0 / 51.0).abs() < 1e-15 && (d[49] - 2.0 / 51.0).abs() < 1e-15);
@@ -24,23 +24,8 @@ fn validate(name: &'static str, value: f64) -> Result<f64> {
 /// # Errors
 /// `m == 0`, or p, `initial`, `last` not finite and > 0.
 pub fn ego_deltas(m: usize, power: f64, initial: f64, last: f64) -> Result<Vec<f64>> {
-    if m == 0 {
-        return Err(NumericsError::InvalidParameter {
-            name: "number of stages M",
-            allowed: "at least 1",
-            value: 0.0,
-        });
-    }
-    validate("power p", power)?;
-    let mut delta = validate("initial δ", initial)?;
-    validate("final δ", last)?;
-    let mf = m as f64;
-    let mut deltas = Vec::with_capacity(m + 1);
-    for k in 0..m {
-        deltas.push(delta);
-        let kf = k as f64;
-        delta *= ((mf - kf) / (mf - (kf - 1.0))).powf(power);
-    }
+    check_positive("final δ", last)?;
+    let mut deltas = PolynomialDelta::new(initial, m, power)?.code_deltas();
     deltas.push(last);
     Ok(deltas)
 }
@@ -51,55 +36,31 @@ pub fn ego_deltas(m: usize, power: f64, initial: f64, last: f64) -> Result<Vec<f
 /// # Errors
 /// `count < 2`, or `first`, `last` not finite and > 0.
 pub fn geometric_deltas(first: f64, last: f64, count: usize) -> Result<Vec<f64>> {
-    validate("first δ", first)?;
-    validate("last δ", last)?;
-    if count < 2 {
-        return Err(NumericsError::InvalidParameter {
-            name: "number of stages",
-            allowed: "at least 2",
-            value: count as f64,
-        });
-    }
+    check_positive("first δ", first)?;
+    check_positive("last δ", last)?;
+    check_count("number of stages", count, 2)?;
     let r = (last / first).powf(1.0 / (count - 1) as f64);
     Ok((0..count).map(|k| first * r.powi(k as i32)).collect())
 }
 
 /// The polynomial decay of arXiv 2311.08745 (spec §4.2): δ_m = δ₁((M − m + 1)/M)^p for
 /// m = 1..M, i.e. δ_{m+1} = γ_m δ_m with γ_m = ((M − m)/(M − m + 1))^p, ending at
-/// δ_M = δ₁M^{−p} (δ_{M+1} = 0 is not a stage).
+/// δ_M = δ₁M^{−p} (δ_{M+1} = 0 is not a stage): [`PolynomialDelta::stage_deltas`].
 ///
 /// # Errors
 /// `m == 0`, or δ₁, p not finite and > 0.
 pub fn polynomial_deltas(m: usize, power: f64, first: f64) -> Result<Vec<f64>> {
-    if m == 0 {
-        return Err(NumericsError::InvalidParameter {
-            name: "number of stages M",
-            allowed: "at least 1",
-            value: 0.0,
-        });
-    }
-    validate("power p", power)?;
-    validate("initial δ", first)?;
-    let mf = m as f64;
-    Ok((1..=m)
-        .map(|k| first * ((mf - k as f64 + 1.0) / mf).powf(power))
-        .collect())
+    Ok(PolynomialDelta::new(first, m, power)?.stage_deltas())
 }
 
 /// Checks a user-supplied list: non-empty, every δ finite and > 0.
 ///
 /// # Errors
-/// [`NumericsError::InvalidParameter`] naming the first bad value.
+/// [`crate::NumericsError::InvalidParameter`] naming the first bad value.
 pub fn check_deltas(deltas: &[f64]) -> Result<()> {
-    if deltas.is_empty() {
-        return Err(NumericsError::InvalidParameter {
-            name: "δ schedule length",
-            allowed: "at least 1",
-            value: 0.0,
-        });
-    }
+    check_count("δ schedule length", deltas.len(), 1)?;
     for &d in deltas {
-        validate("degree of smoothing δ", d)?;
+        check_positive("degree of smoothing δ", d)?;
     }
     Ok(())
 }
