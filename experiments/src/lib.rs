@@ -1,1 +1,15 @@
-//! placeholder
+//! Training experiments with candle that test the papers' deep-learning predictions end
+//! to end: data (CIFAR-10/100, ImageNet-style folders, MNIST, the embedded digits),
+//! models (ResNets, WideResNet, small nets) with igo's own seeded initialisation,
+//! optimizers on candle tensors driven by `numerics` schedules, a resumable training
+//! loop with per-epoch records, and measurements (C², δ, sharpness, Hessian spectra).
+//!
+//! Runs on the CPU by default; the `cuda` feature adds NVIDIA GPUs.
+
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod io;
+pub mod models;
+
+pub use error::{ExperimentError, Result};
