@@ -1,4 +1,14 @@
-//! Small statistics helpers: running mean and standard error, z-scores, normal quantiles.
+//! Small statistics helpers: running mean and standard error, z-scores, normal quantiles,
+//! binomial tails; rank correlation, the bootstrap and least-squares polynomial fits
+//! (for the experiments' verdicts).
+
+mod bootstrap;
+mod polynomial_fit;
+mod spearman;
+
+pub use bootstrap::{bootstrap_interval, Interval};
+pub use polynomial_fit::{polynomial_fit, PolynomialFit};
+pub use spearman::{ranks, spearman};
 
 use serde::{Deserialize, Serialize};
 
