@@ -271,14 +271,15 @@ pub fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
     total.min(1.0)
 }
 
-/// The smallest success count k with P(X ≤ k − 1) ≥ `alpha` for X ~ Bin(n, p): a claim
+/// The smallest success count k with P(X ≤ k) ≥ `alpha` for X ~ Bin(n, p): a claim
 /// "success probability ≥ p" is refuted at level `alpha` (one-sided exact binomial
-/// test) exactly when fewer than k of n trials succeed.
+/// test: s successes refute it when P(X ≤ s) < α) exactly when fewer than k of n
+/// trials succeed.
 #[must_use]
 pub fn binomial_min_successes(n: u64, p: f64, alpha: f64) -> u64 {
     (0..=n)
-        .find(|&k| k > 0 && binomial_cdf(k - 1, n, p) >= alpha)
-        .unwrap_or(0)
+        .find(|&k| binomial_cdf(k, n, p) >= alpha)
+        .unwrap_or(n)
 }
 
 #[cfg(test)]

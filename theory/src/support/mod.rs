@@ -85,7 +85,7 @@ pub(crate) const BINOMIAL_ALPHA: f64 = 1e-3;
 
 /// A case for the claim "each run succeeds with probability ≥ `p`", decided by the exact
 /// one-sided binomial test at level [`BINOMIAL_ALPHA`]: the claim is refuted exactly when
-/// fewer than k of the `runs` succeed, k = the smallest count with P(Bin(runs, p) ≤ k − 1)
+/// fewer than k of the `runs` succeed, k = the smallest count with P(Bin(runs, p) ≤ k)
 /// ≥ α. The measured value is the success count, the bound is k.
 pub(crate) fn success_rate_claim(
     description: impl Into<String>,
