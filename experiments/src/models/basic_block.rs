@@ -14,7 +14,9 @@
 //! CVPR 2016, <https://arxiv.org/abs/1512.03385>.
 
 use candle_core::{Module, ModuleT, Tensor};
-use candle_nn::{batch_norm, conv2d_no_bias, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::{
+    batch_norm, conv2d_no_bias, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, VarBuilder,
+};
 
 /// A k×k convolution without bias, padding `padding`, stride `stride` (PyTorch
 /// `nn.Conv2d(cin, cout, k, stride, padding, bias=False)`); weight (cout, cin, k, k).
@@ -81,7 +83,10 @@ impl BasicBlock {
     ) -> candle_core::Result<Self> {
         let projection = if stride != 1 || cin != cout {
             let s = vb.pp(shortcut);
-            Some((conv(cin, cout, 1, stride, 0, s.pp("0"))?, bn(cout, s.pp("1"))?))
+            Some((
+                conv(cin, cout, 1, stride, 0, s.pp("0"))?,
+                bn(cout, s.pp("1"))?,
+            ))
         } else {
             None
         };

@@ -193,7 +193,12 @@ impl Architecture {
     }
 
     fn validate_for_key(&self, key: &str) -> Result<()> {
-        let fail = |msg: String| Err(ExperimentError::config(key, format!("{}: {msg}", self.slug())));
+        let fail = |msg: String| {
+            Err(ExperimentError::config(
+                key,
+                format!("{}: {msg}", self.slug()),
+            ))
+        };
         match self {
             Architecture::Logistic => Ok(()),
             Architecture::Mlp { hidden } => {

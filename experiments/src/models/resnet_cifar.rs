@@ -92,7 +92,11 @@ impl ResNetCifar {
     ///
     /// # Errors
     /// A candle error while creating the variables.
-    pub fn resnet18(in_channels: usize, classes: usize, vb: VarBuilder<'_>) -> candle_core::Result<Self> {
+    pub fn resnet18(
+        in_channels: usize,
+        classes: usize,
+        vb: VarBuilder<'_>,
+    ) -> candle_core::Result<Self> {
         Self::new(in_channels, &RESNET_WIDTHS, &RESNET18_BLOCKS, classes, vb)
     }
 
@@ -100,14 +104,21 @@ impl ResNetCifar {
     ///
     /// # Errors
     /// A candle error while creating the variables.
-    pub fn resnet34(in_channels: usize, classes: usize, vb: VarBuilder<'_>) -> candle_core::Result<Self> {
+    pub fn resnet34(
+        in_channels: usize,
+        classes: usize,
+        vb: VarBuilder<'_>,
+    ) -> candle_core::Result<Self> {
         Self::new(in_channels, &RESNET_WIDTHS, &RESNET34_BLOCKS, classes, vb)
     }
 }
 
 impl Network for ResNetCifar {
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let mut h = self.bn1.forward_t(&self.conv1.forward(xs)?, train)?.relu()?;
+        let mut h = self
+            .bn1
+            .forward_t(&self.conv1.forward(xs)?, train)?
+            .relu()?;
         for layer in &self.layers {
             h = forward_stage(layer, h, train)?;
         }

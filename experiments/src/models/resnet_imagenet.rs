@@ -77,7 +77,11 @@ impl ResNetImagenet {
     ///
     /// # Errors
     /// A candle error while creating the variables.
-    pub fn resnet18(in_channels: usize, classes: usize, vb: VarBuilder<'_>) -> candle_core::Result<Self> {
+    pub fn resnet18(
+        in_channels: usize,
+        classes: usize,
+        vb: VarBuilder<'_>,
+    ) -> candle_core::Result<Self> {
         Self::new(in_channels, RESNET18_BLOCKS, classes, vb)
     }
 
@@ -85,7 +89,11 @@ impl ResNetImagenet {
     ///
     /// # Errors
     /// A candle error while creating the variables.
-    pub fn resnet34(in_channels: usize, classes: usize, vb: VarBuilder<'_>) -> candle_core::Result<Self> {
+    pub fn resnet34(
+        in_channels: usize,
+        classes: usize,
+        vb: VarBuilder<'_>,
+    ) -> candle_core::Result<Self> {
         Self::new(in_channels, RESNET34_BLOCKS, classes, vb)
     }
 }
@@ -99,7 +107,10 @@ fn max_pool_3x3_s2_p1(x: &Tensor) -> candle_core::Result<Tensor> {
 
 impl Network for ResNetImagenet {
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let h = self.bn1.forward_t(&self.conv1.forward(xs)?, train)?.relu()?;
+        let h = self
+            .bn1
+            .forward_t(&self.conv1.forward(xs)?, train)?
+            .relu()?;
         let mut h = max_pool_3x3_s2_p1(&h)?;
         for layer in &self.layers {
             h = forward_stage(layer, h, train)?;

@@ -40,7 +40,9 @@ pub fn resnet_small(
     vb: VarBuilder<'_>,
 ) -> candle_core::Result<ResNetCifar> {
     let Some(n) = blocks_per_stage(depth) else {
-        candle_core::bail!("a CIFAR ResNet has depth 6n+2 with n ≥ 1 (8, 14, 20, 32, …), got {depth}")
+        candle_core::bail!(
+            "a CIFAR ResNet has depth 6n+2 with n ≥ 1 (8, 14, 20, 32, …), got {depth}"
+        )
     };
     ResNetCifar::new(
         in_channels,

@@ -44,7 +44,12 @@ struct WideBlock {
 }
 
 impl WideBlock {
-    fn new(cin: usize, cout: usize, stride: usize, vb: VarBuilder<'_>) -> candle_core::Result<Self> {
+    fn new(
+        cin: usize,
+        cout: usize,
+        stride: usize,
+        vb: VarBuilder<'_>,
+    ) -> candle_core::Result<Self> {
         let shortcut = if cin == cout {
             None
         } else {
@@ -62,7 +67,9 @@ impl WideBlock {
     fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
         let a = self.bn1.forward_t(x, train)?.relu()?;
         let h = self.conv1.forward(&a)?;
-        let h = self.conv2.forward(&self.bn2.forward_t(&h, train)?.relu()?)?;
+        let h = self
+            .conv2
+            .forward(&self.bn2.forward_t(&h, train)?.relu()?)?;
         match &self.shortcut {
             Some(c) => c.forward(&a)? + h,
             None => x + h,
@@ -92,7 +99,9 @@ impl WideResNet {
         vb: VarBuilder<'_>,
     ) -> candle_core::Result<Self> {
         let Some(n) = blocks_per_group(depth) else {
-            candle_core::bail!("a wide ResNet has depth 6n+4 with n ≥ 1 (10, 16, 22, 28, …), got {depth}")
+            candle_core::bail!(
+                "a wide ResNet has depth 6n+4 with n ≥ 1 (10, 16, 22, 28, …), got {depth}"
+            )
         };
         if widen == 0 || in_channels == 0 {
             candle_core::bail!("the widen factor and the input channels must be positive")
@@ -105,7 +114,11 @@ impl WideResNet {
             let layer = vb.pp(format!("block{}", g + 1)).pp("layer");
             let blocks = (0..n)
                 .map(|i| {
-                    let (cin, s) = if i == 0 { (channels[g], stride) } else { (channels[g + 1], 1) };
+                    let (cin, s) = if i == 0 {
+                        (channels[g], stride)
+                    } else {
+                        (channels[g + 1], 1)
+                    };
                     WideBlock::new(cin, channels[g + 1], s, layer.pp(i.to_string()))
                 })
                 .collect::<candle_core::Result<Vec<_>>>()?;
