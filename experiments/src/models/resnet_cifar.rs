@@ -2,7 +2,7 @@
 //! the authors' repositories use), and the general CIFAR-style ResNet it is an instance of.
 //!
 //! x (B, C, H, W) → relu(bn1(conv1 3×3, 64, stride 1)) → layer1 … layer4 (basic blocks,
-//! widths 64, 128, 256, 512, strides 1, 2, 2, 2; [2,2,2,2] for ResNet-18, [3,4,6,3] for
+//! widths 64, 128, 256, 512, strides 1, 2, 2, 2; `[2,2,2,2]` for ResNet-18, `[3,4,6,3]` for
 //! ResNet-34) → global average pool → `linear` (B, classes). No max-pool. Parameter
 //! names are those of the PyTorch `state_dict`: `conv1.weight`, `bn1.*`,
 //! `layer1.0.conv1.weight`, `layer1.0.bn1.*`, `layer2.0.shortcut.0.weight`,
@@ -88,7 +88,7 @@ impl ResNetCifar {
         })
     }
 
-    /// kuangliu's `ResNet18()`: blocks [2,2,2,2], widths 64…512.
+    /// kuangliu's `ResNet18()`: blocks `[2,2,2,2]`, widths 64…512.
     ///
     /// # Errors
     /// A candle error while creating the variables.
@@ -100,7 +100,7 @@ impl ResNetCifar {
         Self::new(in_channels, &RESNET_WIDTHS, &RESNET18_BLOCKS, classes, vb)
     }
 
-    /// kuangliu's `ResNet34()`: blocks [3,4,6,3], widths 64…512.
+    /// kuangliu's `ResNet34()`: blocks `[3,4,6,3]`, widths 64…512.
     ///
     /// # Errors
     /// A candle error while creating the variables.
