@@ -375,6 +375,31 @@ fn train_mode_uses_batch_statistics_and_only_it_updates_running_stats() {
 }
 
 #[test]
+fn train_mode_refuses_one_value_per_channel_like_pytorch() {
+    // ResNet-18 on 8×8 reaches a 1×1 map in layer4: with batch 1 the batch variance is
+    // undefined (PyTorch: "Expected more than 1 value per channel when training").
+    let m = build("resnet18", (1, 8, 8), 10, 0);
+    let err = m
+        .forward_t(&input(1, (1, 8, 8), 0, DType::F32), true)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("more than 1 value per channel"),
+        "{err}"
+    );
+    assert!(m
+        .forward_t(&input(1, (1, 8, 8), 0, DType::F32), false)
+        .is_ok());
+    assert!(m
+        .forward_t(&input(2, (1, 8, 8), 0, DType::F32), true)
+        .is_ok());
+    // a batch of one image is fine where the maps stay larger than 1×1
+    let m = build("resnet8-w16", (1, 8, 8), 10, 0);
+    assert!(m
+        .forward_t(&input(1, (1, 8, 8), 0, DType::F32), true)
+        .is_ok());
+}
+
+#[test]
 fn running_statistics_follow_pytorch_momentum_and_unbiased_variance() {
     // The WRN's first BN (block1.layer.0.bn1) sees conv1's output; compute that output
     // independently with candle's conv2d on the stored weight, then the expected update.

@@ -39,13 +39,38 @@ pub fn conv(
     conv2d_no_bias(cin, cout, k, cfg, vb)
 }
 
-/// PyTorch's `nn.BatchNorm2d(c)`: eps 1e-5, momentum 0.1, affine; `weight`, `bias`,
-/// `running_mean`, `running_var` as variables of the VarMap.
+/// PyTorch's `nn.BatchNorm2d(c)` on candle-nn's [`BatchNorm`]: eps 1e-5, momentum 0.1,
+/// affine; `weight`, `bias`, `running_mean`, `running_var` are variables of the VarMap.
+///
+/// Train mode normalises with the batch statistics (biased variance) and updates
+/// running ← 0.9·running + 0.1·batch (unbiased variance for `running_var`); eval mode
+/// uses the running statistics. Like PyTorch, train mode refuses a batch with one value
+/// per channel (B·H·W = 1), whose unbiased variance would be 0/0 and poison the running
+/// variance.
+#[derive(Debug, Clone)]
+pub struct BatchNorm2d(BatchNorm);
+
+impl ModuleT for BatchNorm2d {
+    fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        if train {
+            let channels = x.dim(1)?;
+            if x.elem_count() <= channels {
+                candle_core::bail!(
+                    "batch norm: expected more than 1 value per channel when training, got input of shape {:?} (use a batch of 2 or more, or eval mode)",
+                    x.dims()
+                )
+            }
+        }
+        self.0.forward_t(x, train)
+    }
+}
+
+/// A [`BatchNorm2d`] of `c` channels.
 ///
 /// # Errors
 /// A candle error while creating the variables.
-pub fn bn(c: usize, vb: VarBuilder<'_>) -> candle_core::Result<BatchNorm> {
-    batch_norm(c, BatchNormConfig::default(), vb)
+pub fn bn(c: usize, vb: VarBuilder<'_>) -> candle_core::Result<BatchNorm2d> {
+    Ok(BatchNorm2d(batch_norm(c, BatchNormConfig::default(), vb)?))
 }
 
 /// Global average pooling (B, C, H, W) → (B, C). On the map sizes the reference models
@@ -62,10 +87,10 @@ pub fn global_avg_pool(x: &Tensor) -> candle_core::Result<Tensor> {
 #[derive(Debug, Clone)]
 pub struct BasicBlock {
     conv1: Conv2d,
-    bn1: BatchNorm,
+    bn1: BatchNorm2d,
     conv2: Conv2d,
-    bn2: BatchNorm,
-    shortcut: Option<(Conv2d, BatchNorm)>,
+    bn2: BatchNorm2d,
+    shortcut: Option<(Conv2d, BatchNorm2d)>,
 }
 
 impl BasicBlock {

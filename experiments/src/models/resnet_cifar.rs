@@ -19,10 +19,12 @@
 //! K. He et al., *Deep Residual Learning for Image Recognition*, CVPR 2016,
 //! <https://arxiv.org/abs/1512.03385>; kuangliu/pytorch-cifar `models/resnet.py`.
 
-use super::basic_block::{bn, conv, forward_stage, global_avg_pool, stage, BasicBlock};
+use super::basic_block::{
+    bn, conv, forward_stage, global_avg_pool, stage, BasicBlock, BatchNorm2d,
+};
 use super::Network;
 use candle_core::{Module, ModuleT, Tensor};
-use candle_nn::{linear, BatchNorm, Conv2d, Linear, VarBuilder};
+use candle_nn::{linear, Conv2d, Linear, VarBuilder};
 
 /// Blocks per stage of ResNet-18.
 pub const RESNET18_BLOCKS: [usize; 4] = [2, 2, 2, 2];
@@ -36,7 +38,7 @@ pub const RESNET_WIDTHS: [usize; 4] = [64, 128, 256, 512];
 #[derive(Debug, Clone)]
 pub struct ResNetCifar {
     conv1: Conv2d,
-    bn1: BatchNorm,
+    bn1: BatchNorm2d,
     layers: Vec<Vec<BasicBlock>>,
     linear: Linear,
 }

@@ -18,17 +18,19 @@
 //! K. He et al., *Deep Residual Learning for Image Recognition*, CVPR 2016,
 //! <https://arxiv.org/abs/1512.03385>; torchvision `models/resnet.py`.
 
-use super::basic_block::{bn, conv, forward_stage, global_avg_pool, stage, BasicBlock};
+use super::basic_block::{
+    bn, conv, forward_stage, global_avg_pool, stage, BasicBlock, BatchNorm2d,
+};
 use super::resnet_cifar::{RESNET18_BLOCKS, RESNET34_BLOCKS, RESNET_WIDTHS};
 use super::Network;
 use candle_core::{Module, ModuleT, Tensor};
-use candle_nn::{linear, BatchNorm, Conv2d, Linear, VarBuilder};
+use candle_nn::{linear, Conv2d, Linear, VarBuilder};
 
 /// torchvision's ResNet with basic blocks.
 #[derive(Debug, Clone)]
 pub struct ResNetImagenet {
     conv1: Conv2d,
-    bn1: BatchNorm,
+    bn1: BatchNorm2d,
     layers: Vec<Vec<BasicBlock>>,
     fc: Linear,
 }

@@ -22,10 +22,10 @@
 //! S. Zagoruyko, N. Komodakis, *Wide Residual Networks*, BMVC 2016,
 //! <https://arxiv.org/abs/1605.07146>; xternalz/WideResNet-pytorch `wideresnet.py`.
 
-use super::basic_block::{bn, conv, global_avg_pool};
+use super::basic_block::{bn, conv, global_avg_pool, BatchNorm2d};
 use super::Network;
 use candle_core::{Module, ModuleT, Tensor};
-use candle_nn::{linear, BatchNorm, Conv2d, Linear, VarBuilder};
+use candle_nn::{linear, Conv2d, Linear, VarBuilder};
 
 /// Number of blocks per group n of a WRN-`depth`, or `None` if depth ≠ 6n + 4 with n ≥ 1.
 #[must_use]
@@ -36,9 +36,9 @@ pub fn blocks_per_group(depth: usize) -> Option<usize> {
 /// One pre-activation block of `wideresnet.py`.
 #[derive(Debug, Clone)]
 struct WideBlock {
-    bn1: BatchNorm,
+    bn1: BatchNorm2d,
     conv1: Conv2d,
-    bn2: BatchNorm,
+    bn2: BatchNorm2d,
     conv2: Conv2d,
     shortcut: Option<Conv2d>,
 }
@@ -82,7 +82,7 @@ impl WideBlock {
 pub struct WideResNet {
     conv1: Conv2d,
     groups: Vec<Vec<WideBlock>>,
-    bn1: BatchNorm,
+    bn1: BatchNorm2d,
     fc: Linear,
 }
 
