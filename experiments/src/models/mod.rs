@@ -5,7 +5,17 @@
 //! candle's CPU random generator cannot be seeded and its default initialisers differ
 //! from PyTorch's, so every variable is overwritten after construction, in sorted-name
 //! order, from a ChaCha8 stream of the run's seed: the same seed gives the same weights
-//! on every run and every device.
+//! on every run and every device, following the reference PyTorch model's own
+//! initialisation ([`InitScheme`], chosen by [`Architecture::init_scheme`]).
+//!
+//! The networks, one module each, with the PyTorch file whose `state_dict` keys they use:
+//! [`resnet_cifar`] (kuangliu/pytorch-cifar ResNet-18/34), [`resnet_imagenet`]
+//! (torchvision resnet18/34), [`wide_resnet`] (xternalz WRN-d-k), [`resnet_small`] (He et
+//! al.'s ResNet-(6n+2) in kuangliu's naming), [`mlp`] (MLP and logistic regression).
+//! Batch norm is candle-nn's, wrapped in [`basic_block::BatchNorm2d`]; its running
+//! statistics are variables of the VarMap ([`Model::buffers`]), kept out of
+//! [`Model::parameters`] by [`is_buffer`]. `bench/models_vs_pytorch.sh` checks the
+//! logits against PyTorch on the same weights.
 
 pub mod basic_block;
 pub mod init;
