@@ -809,6 +809,10 @@ fn bad_names_are_config_errors_listing_the_accepted_names() {
         "resnet18-cifar",
         "resnet34-imagenet-x",
         "resnet20-w0",
+        "resnet18-w16",
+        "wrn-28-100",
+        "resnet1208",
+        "mlp-100000",
         "Resnet18",
         "resnet+18",
     ] {

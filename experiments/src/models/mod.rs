@@ -102,9 +102,16 @@ resnet18, resnet34 (CIFAR, kuangliu), resnet18-imagenet, resnet34-imagenet (torc
 resnet{6n+2}[-wW] (He et al. CIFAR ResNet, width W = 16 if omitted, e.g. resnet20-w16, resnet8-w16), \
 wrn-{6n+4}-{k} (e.g. wrn-28-10)";
 
-/// Largest width, depth or widening factor the parser accepts (guards against overflow
-/// and absurd allocations from a typo).
+/// Largest number the parser reads as a size (guards against overflow).
 const MAX_SIZE: usize = 1 << 16;
+/// Largest MLP hidden width.
+pub const MAX_MLP_WIDTH: usize = 16_384;
+/// Largest first-stage width of a [`Architecture::ResnetSmall`] (4w channels at the end).
+pub const MAX_RESNET_WIDTH: usize = 512;
+/// Largest WRN widening factor (WRN-28-32 has ≈ 373 M parameters).
+pub const MAX_WIDEN: usize = 32;
+/// Largest depth of a ResNet-(6n+2) or WRN-(6n+4) (He et al.'s deepest is 1202).
+pub const MAX_DEPTH: usize = 1202;
 
 impl Architecture {
     /// Short name used in configs, flags, run directories and reports (`logistic`,
@@ -212,9 +219,9 @@ impl Architecture {
         match self {
             Architecture::Logistic => Ok(()),
             Architecture::Mlp { hidden } => {
-                if hidden.is_empty() || hidden.iter().any(|&h| h == 0 || h > MAX_SIZE) {
+                if hidden.is_empty() || hidden.iter().any(|&h| h == 0 || h > MAX_MLP_WIDTH) {
                     return fail(format!(
-                        "an MLP needs at least one hidden width, each in 1..={MAX_SIZE}"
+                        "an MLP needs at least one hidden width, each in 1..={MAX_MLP_WIDTH}"
                     ));
                 }
                 Ok(())
@@ -227,22 +234,25 @@ impl Architecture {
                 }
             }
             Architecture::WideResnet { depth, widen } => {
-                if wide_resnet::blocks_per_group(*depth).is_none() {
-                    return fail("WRN depth must be 6n+4 with n ≥ 1 (10, 16, 22, 28, …)".into());
+                if wide_resnet::blocks_per_group(*depth).is_none() || *depth > MAX_DEPTH {
+                    return fail(format!(
+                        "WRN depth must be 6n+4 with n ≥ 1 (10, 16, 22, 28, …) and at most {MAX_DEPTH}"
+                    ));
                 }
-                if *widen == 0 || *widen > MAX_SIZE {
-                    return fail(format!("WRN widening factor must be in 1..={MAX_SIZE}"));
+                if *widen == 0 || *widen > MAX_WIDEN {
+                    return fail(format!("WRN widening factor must be in 1..={MAX_WIDEN}"));
                 }
                 Ok(())
             }
             Architecture::ResnetSmall { depth, width } => {
-                if resnet_small::blocks_per_stage(*depth).is_none() {
-                    return fail(
-                        "ResNet depth must be 18, 34 or 6n+2 with n ≥ 1 (8, 14, 20, 32, …)".into(),
-                    );
+                if resnet_small::blocks_per_stage(*depth).is_none() || *depth > MAX_DEPTH {
+                    return fail(format!(
+                        "He et al.'s CIFAR ResNet has depth 6n+2 with n ≥ 1 (8, 14, 20, 32, …) \
+                         and at most {MAX_DEPTH}; 18 and 34 are the kuangliu ResNets `resnet18`, `resnet34`"
+                    ));
                 }
-                if *width == 0 || *width > MAX_SIZE {
-                    return fail(format!("ResNet width must be in 1..={MAX_SIZE}"));
+                if *width == 0 || *width > MAX_RESNET_WIDTH {
+                    return fail(format!("ResNet width must be in 1..={MAX_RESNET_WIDTH}"));
                 }
                 Ok(())
             }
