@@ -20,7 +20,10 @@ impl PolynomialFit {
     /// p(x) = Σₖ cₖxᵏ.
     #[must_use]
     pub fn eval(&self, x: f64) -> f64 {
-        self.coefficients.iter().rev().fold(0.0, |acc, c| acc * x + c)
+        self.coefficients
+            .iter()
+            .rev()
+            .fold(0.0, |acc, c| acc * x + c)
     }
 
     /// For a quadratic with c₂ ≠ 0, the stationary point −c₁/(2c₂).
@@ -60,7 +63,11 @@ pub fn polynomial_fit(x: &[f64], y: &[f64], degree: usize) -> Option<PolynomialF
     let coefficients = qr.r().solve_upper_triangular(&qty)?;
     let residual = &rhs - &design * &coefficients;
     let rss = residual.norm_squared();
-    let s2 = if n > p { rss / (n - p) as f64 } else { f64::NAN };
+    let s2 = if n > p {
+        rss / (n - p) as f64
+    } else {
+        f64::NAN
+    };
     Some(PolynomialFit {
         coefficients: coefficients.iter().copied().collect(),
         standard_errors: (0..p).map(|k| (s2 * gram_inverse[(k, k)]).sqrt()).collect(),

@@ -71,7 +71,11 @@ mod tests {
         let x = [1.0, 2.0, 3.0, 4.0, 5.0];
         let y = [2.0, 5.0, 3.0, 8.0, 9.0];
         assert_abs_diff_eq!(spearman(&x, &y), 0.9, epsilon = 1e-15);
-        assert_abs_diff_eq!(spearman(&x, &[5.0, 4.0, 3.0, 2.0, 1.0]), -1.0, epsilon = 1e-15);
+        assert_abs_diff_eq!(
+            spearman(&x, &[5.0, 4.0, 3.0, 2.0, 1.0]),
+            -1.0,
+            epsilon = 1e-15
+        );
     }
 
     #[test]
