@@ -1,0 +1,1250 @@
+//! The configuration of a training run ([`RunConfig`]), read from TOML, validated before
+//! anything starts: a wrong value is an [`ExperimentError::Config`] naming the key and
+//! the allowed range, and unknown keys are rejected.
+//!
+//! ```toml
+//! epochs = 10
+//! seed = 0
+//! data = "digits"
+//!
+//! [model]
+//! name = "mlp"
+//! hidden = [64]
+//!
+//! [optimizer]
+//! kind = "sgd"                  # sgd | shb | nshb
+//!
+//! [schedule]
+//! learning_rate = 0.1           # a number, or a table with `kind` (constant, step, …)
+//! batch_size = 32
+//! ```
+//!
+//! Learning rate, batch size and momentum are [`ScheduleSpec`]s of the epoch (or come
+//! from a [`Preset`]: the four methods of arXiv 2311.08745, spec §10.1, or Algorithm 6
+//! of arXiv 2412.11501, spec §6.3); [`RunConfig::plan`] evaluates them for every epoch.
+
+use super::plan::EpochPlan;
+use crate::data::Augmentation;
+use crate::measure::gradient_noise::Estimator;
+use crate::models::Architecture;
+use crate::optimizer::OptimizerKind;
+use crate::{ExperimentError, Result};
+use candle_core::DType;
+use numerics::schedule::{
+    Algorithm6, Constant, Cosine, Exponential, MultiplicativeGrowth, NoiseConstants, PaperMethod,
+    PaperSetting, Piecewise, Polynomial, PolynomialBatchGrowth, Schedule, StagePlan, Step,
+};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::path::Path;
+
+/// Everything that defines a training run (module docs for the TOML form).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// The network (`[model] name = "mlp"`, …).
+    pub model: Architecture,
+    /// The data source (`"digits"`, the embedded default).
+    #[serde(default = "default_data")]
+    pub data: String,
+    /// Number of epochs M ≥ 1.
+    pub epochs: usize,
+    /// The seed of every random stream (initialisation, data order, augmentation, C²).
+    #[serde(default)]
+    pub seed: u64,
+    /// `cpu`, `cuda` or `cuda:N`.
+    #[serde(default = "default_device")]
+    pub device: String,
+    /// Floating-point type of weights and activations.
+    #[serde(default)]
+    pub dtype: Precision,
+    /// Training augmentation: `false` (none), `true` (the authors' crop with padding 4,
+    /// flip, rotation 15°), or a table `{ crop_padding, horizontal_flip,
+    /// rotation_degrees }`.
+    #[serde(default, deserialize_with = "augmentation_from_bool_or_table")]
+    pub augmentation: Augmentation,
+    /// The optimizer.
+    #[serde(default)]
+    pub optimizer: OptimizerConfig,
+    /// η, b, β per epoch.
+    pub schedule: ScheduleConfig,
+    /// Test-set evaluation.
+    #[serde(default)]
+    pub evaluation: EvaluationConfig,
+    /// Checkpoint cadence.
+    #[serde(default)]
+    pub checkpoint: CheckpointConfig,
+    /// C² and the checkpoint-time measurements.
+    #[serde(default)]
+    pub measurements: MeasurementsConfig,
+    /// Which C² and K enter δ.
+    #[serde(default)]
+    pub delta: DeltaConfig,
+}
+
+fn default_data() -> String {
+    "digits".into()
+}
+
+fn default_device() -> String {
+    "cpu".into()
+}
+
+/// Floating-point type of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats (the default).
+    #[default]
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+impl Precision {
+    /// The candle dtype.
+    #[must_use]
+    pub fn dtype(self) -> DType {
+        match self {
+            Precision::F32 => DType::F32,
+            Precision::F64 => DType::F64,
+        }
+    }
+}
+
+/// `[optimizer]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfig {
+    /// `sgd`, `shb` or `nshb`.
+    #[serde(default = "default_kind")]
+    pub kind: OptimizerKind,
+    /// Constant momentum β ∈ [0, 1) (or give `schedule.momentum`); required for SHB/NSHB
+    /// unless a schedule or preset sets it.
+    #[serde(default)]
+    pub momentum: Option<f64>,
+    /// Nesterov look-ahead (SHB only).
+    #[serde(default)]
+    pub nesterov: bool,
+    /// Coupled weight decay λ ≥ 0 (never applied to batch-norm buffers).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// SAM radius ρ ≥ 0 (0 = SAM off).
+    #[serde(default)]
+    pub sam_rho: f64,
+}
+
+fn default_kind() -> OptimizerKind {
+    OptimizerKind::Sgd
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self {
+            kind: OptimizerKind::Sgd,
+            momentum: None,
+            nesterov: false,
+            weight_decay: 0.0,
+            sam_rho: 0.0,
+        }
+    }
+}
+
+/// `[schedule]`: either `learning_rate` and `batch_size` (and optionally `momentum`)
+/// schedules, or a `preset`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    /// η per epoch.
+    #[serde(
+        default,
+        deserialize_with = "spec_from_number_or_table",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub learning_rate: Option<ScheduleSpec>,
+    /// b per epoch (truncated to an integer, as Python's `int(b)`).
+    #[serde(
+        default,
+        deserialize_with = "spec_from_number_or_table",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub batch_size: Option<ScheduleSpec>,
+    /// β per epoch (default: `optimizer.momentum`, else 0).
+    #[serde(
+        default,
+        deserialize_with = "spec_from_number_or_table",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub momentum: Option<ScheduleSpec>,
+    /// A paper method or Algorithm 6.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+}
+
+/// A value per epoch k, built on `numerics::schedule` (one implementation). In TOML
+/// either a plain number (constant) or a table with `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ScheduleSpec {
+    /// v_k = value.
+    Constant {
+        /// The value.
+        value: f64,
+    },
+    /// PyTorch `StepLR`: v_k = initial·gamma^⌊k/every⌋.
+    Step {
+        /// v₀.
+        initial: f64,
+        /// Factor per step.
+        gamma: f64,
+        /// Epochs between steps.
+        every: usize,
+    },
+    /// PyTorch `PolynomialLR`: v_k = initial·(1 − min(k, T)/T)^power, T = `total`
+    /// (default: the run's epochs).
+    Polynomial {
+        /// v₀.
+        initial: f64,
+        /// p > 0.
+        power: f64,
+        /// T (default: epochs).
+        #[serde(default)]
+        total: Option<usize>,
+    },
+    /// PyTorch `CosineAnnealingLR` with T_max = `t_max` (default: epochs).
+    Cosine {
+        /// v₀.
+        initial: f64,
+        /// η_min.
+        #[serde(default)]
+        minimum: f64,
+        /// T_max (default: epochs).
+        #[serde(default)]
+        t_max: Option<usize>,
+    },
+    /// PyTorch `ExponentialLR`: v_k = initial·gamma^k.
+    Exponential {
+        /// v₀.
+        initial: f64,
+        /// γ.
+        gamma: f64,
+    },
+    /// Equal stages: `values[i]` for epochs [i·L + o, (i+1)·L + o) (the first stage is
+    /// L + o long), L = `stage_epochs`, o = `offset`.
+    Stages {
+        /// Per-stage values.
+        values: Vec<f64>,
+        /// L ≥ 1.
+        stage_epochs: usize,
+        /// o (epochs by which the later stages start late).
+        #[serde(default)]
+        offset: usize,
+    },
+    /// `values[i]` from epoch `starts[i−1]` on (stage 0 from epoch 0).
+    Piecewise {
+        /// Per-stage values.
+        values: Vec<f64>,
+        /// First epochs of stages 1, 2, … (strictly increasing, positive).
+        starts: Vec<usize>,
+    },
+    /// b ← int(factor·b) every `every` epochs from epoch every + offset (the paper's
+    /// batch growth; `int_cast` truncates like Python's `int`).
+    Growth {
+        /// b₀.
+        initial: f64,
+        /// c.
+        factor: f64,
+        /// Epochs between growth steps.
+        every: usize,
+        /// First growth at every + offset.
+        #[serde(default)]
+        offset: usize,
+        /// Truncate after each step.
+        #[serde(default = "yes")]
+        int_cast: bool,
+    },
+    /// The AAAI code's `batch_poly`: b_m = b₀((M + 1)/(M + 1 − m))^{p·balance}.
+    PolynomialGrowth {
+        /// b₀.
+        initial: f64,
+        /// p.
+        power: f64,
+        /// The exponent multiplier.
+        balance: f64,
+        /// M (default: epochs).
+        #[serde(default)]
+        total: Option<usize>,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A numerics error while building a schedule, as a config error for `key`.
+fn numerics_at(key: &str) -> impl Fn(numerics::NumericsError) -> ExperimentError + '_ {
+    move |e| ExperimentError::config(key, e.to_string())
+}
+
+impl ScheduleSpec {
+    /// A constant.
+    #[must_use]
+    pub fn constant(value: f64) -> Self {
+        ScheduleSpec::Constant { value }
+    }
+
+    /// The `numerics` schedule for a run of `epochs` epochs.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Config`] for `key` with the numerics validation message.
+    pub fn build(&self, key: &str, epochs: usize) -> Result<Box<dyn Schedule>> {
+        let at = numerics_at(key);
+        Ok(match self {
+            ScheduleSpec::Constant { value } => {
+                if !value.is_finite() {
+                    return Err(ExperimentError::config(
+                        key,
+                        format!("must be finite, got {value}"),
+                    ));
+                }
+                Box::new(Constant(*value))
+            }
+            ScheduleSpec::Step {
+                initial,
+                gamma,
+                every,
+            } => Box::new(Step::new(*initial, *gamma, *every).map_err(at)?),
+            ScheduleSpec::Polynomial {
+                initial,
+                power,
+                total,
+            } => Box::new(Polynomial::new(*initial, total.unwrap_or(epochs), *power).map_err(at)?),
+            ScheduleSpec::Cosine {
+                initial,
+                minimum,
+                t_max,
+            } => Box::new(Cosine::new(*initial, *minimum, t_max.unwrap_or(epochs)).map_err(at)?),
+            ScheduleSpec::Exponential { initial, gamma } => {
+                Box::new(Exponential::new(*initial, *gamma).map_err(at)?)
+            }
+            ScheduleSpec::Stages {
+                values,
+                stage_epochs,
+                offset,
+            } => Box::new(Piecewise::uniform(values.clone(), *stage_epochs, *offset).map_err(at)?),
+            ScheduleSpec::Piecewise { values, starts } => {
+                Box::new(Piecewise::new(values.clone(), starts.clone()).map_err(at)?)
+            }
+            ScheduleSpec::Growth {
+                initial,
+                factor,
+                every,
+                offset,
+                int_cast,
+            } => Box::new(
+                MultiplicativeGrowth::new(*initial, *factor, *every, *offset, *int_cast)
+                    .map_err(at)?,
+            ),
+            ScheduleSpec::PolynomialGrowth {
+                initial,
+                power,
+                balance,
+                total,
+            } => Box::new(
+                PolynomialBatchGrowth::new(*initial, total.unwrap_or(epochs), *power, *balance)
+                    .map_err(at)?,
+            ),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ScheduleSpecOrNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ScheduleSpecOrNumber;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number or a table with `kind`")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
+                Ok(ScheduleSpecOrNumber(ScheduleSpec::Constant { value: v }))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
+                Ok(ScheduleSpecOrNumber(ScheduleSpec::Constant {
+                    value: v as f64,
+                }))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
+                Ok(ScheduleSpecOrNumber(ScheduleSpec::Constant {
+                    value: v as f64,
+                }))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                ScheduleSpec::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ScheduleSpecOrNumber)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A [`ScheduleSpec`] that may be written as a plain number.
+struct ScheduleSpecOrNumber(ScheduleSpec);
+
+/// Deserialises `Option<ScheduleSpec>` from a number or a table.
+fn spec_from_number_or_table<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<ScheduleSpec>, D::Error> {
+    Option::<ScheduleSpecOrNumber>::deserialize(deserializer).map(|o| o.map(|s| s.0))
+}
+
+/// A preset schedule: `kind = "paper-method"` or `kind = "algorithm-6"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Preset {
+    /// Method 1–4 of arXiv 2311.08745 (spec §10.1): the paper's per-stage (η, b) lists,
+    /// 5 stages of `stage_epochs` epochs (40 in the paper; fewer to scale a run down).
+    /// Plain SGD; each stage divides δ = ηC/√b by √2.
+    PaperMethod {
+        /// 1: constant; 2: η/√2 per stage; 3: 2b per stage; 4: (√3/2)η and 1.5b.
+        method: u8,
+        /// Whose lists (the b lists differ; default ResNet18/CIFAR-100).
+        #[serde(default = "default_setting")]
+        setting: Setting,
+        /// Epochs per stage (default 40).
+        #[serde(default = "forty")]
+        stage_epochs: usize,
+        /// The authors' code changes b one epoch after η: 1 reproduces it (default 0).
+        #[serde(default)]
+        batch_offset: usize,
+    },
+    /// Algorithm 6 of arXiv 2412.11501 (spec §6.3): (η, b, β) chosen after every epoch
+    /// so that δ_{m+1} = γ_m·δ_m, γ_m = ((M − m)/(M − m + 1))^p, M = the run's epochs,
+    /// for `optimizer.kind`.
+    #[serde(rename = "algorithm-6")]
+    Algorithm6 {
+        /// `lr-batch`, `beta-batch` or `lr-beta`.
+        rule: Rule,
+        /// `intended` (default), `igo-aaai25` or `sigma-nice-momentum`.
+        #[serde(default = "default_variant")]
+        variant: CodeVariant,
+        /// p > 0 (default 0.9).
+        #[serde(default = "default_power")]
+        power: f64,
+        /// C² of the δ formula.
+        c2: f64,
+        /// K of the δ formula.
+        k: f64,
+        /// η₀.
+        learning_rate: f64,
+        /// b₀.
+        batch_size: f64,
+        /// β₀ (ignored for SGD).
+        #[serde(default)]
+        momentum: f64,
+        /// Batch-growth balance (default: the authors' table for b₀).
+        #[serde(default)]
+        balance: Option<f64>,
+        /// Intended variant: use ⌊b⌋ in the δ formulas.
+        #[serde(default)]
+        integer_batches: bool,
+        /// Reset the momentum buffer every epoch (default: on for code variants).
+        #[serde(default)]
+        momentum_reset: Option<bool>,
+    },
+}
+
+fn forty() -> usize {
+    StagePlan::STAGE_EPOCHS
+}
+
+fn default_power() -> f64 {
+    0.9
+}
+
+fn default_setting() -> Setting {
+    Setting::Resnet18Cifar100
+}
+
+fn default_variant() -> CodeVariant {
+    CodeVariant::Intended
+}
+
+/// Whose per-stage lists a paper method uses (spec §10.1 table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Setting {
+    /// ResNet18 / CIFAR-100 (Fig. 4).
+    Resnet18Cifar100,
+    /// WideResNet-28-10 / CIFAR-100 (Fig. 5).
+    #[serde(rename = "wrn28-10-cifar100")]
+    Wrn28x10Cifar100,
+    /// ResNet34 / ImageNet (Fig. 2).
+    Resnet34Imagenet,
+}
+
+impl Setting {
+    fn paper(self) -> PaperSetting {
+        match self {
+            Setting::Resnet18Cifar100 => PaperSetting::Resnet18Cifar100,
+            Setting::Wrn28x10Cifar100 => PaperSetting::WideResnet28x10Cifar100,
+            Setting::Resnet34Imagenet => PaperSetting::Resnet34Imagenet,
+        }
+    }
+}
+
+/// Algorithm 6's update rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// b grows polynomially, η solved.
+    LrBatch,
+    /// b grows polynomially, β solved.
+    BetaBatch,
+    /// η ← η·γ^{1/2}, β solved.
+    LrBeta,
+}
+
+/// Algorithm 6's intended rules or a code-faithful variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeVariant {
+    /// Solve δ_{m+1} = γ_mδ_m exactly.
+    Intended,
+    /// iiduka-researches/igo-aaai25 `main.py`.
+    IgoAaai25,
+    /// naoki-sato3/sigma-nice-momentum `main.py`.
+    SigmaNiceMomentum,
+}
+
+/// `[evaluation]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationConfig {
+    /// Test batch size (default 100, as the authors).
+    #[serde(default = "hundred")]
+    pub batch_size: usize,
+}
+
+fn hundred() -> usize {
+    100
+}
+
+impl Default for EvaluationConfig {
+    fn default() -> Self {
+        Self { batch_size: 100 }
+    }
+}
+
+/// `[checkpoint]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointConfig {
+    /// Write a checkpoint every this many epochs (and after the last); ≥ 1.
+    #[serde(default = "one")]
+    pub every: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Default for CheckpointConfig {
+    fn default() -> Self {
+        Self { every: 1 }
+    }
+}
+
+/// C² estimator choice in the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EstimatorChoice {
+    /// Per-sample without batch norm, micro-batches with it ([`Estimator::auto`]).
+    #[default]
+    Auto,
+    /// [`Estimator::PerSample`].
+    PerSample,
+    /// [`Estimator::MicroBatch`] with `c2_micro_batch`.
+    MicroBatch,
+}
+
+/// `[measurements]`: C² every `c2_every` epochs, and the checkpoint-time measurements
+/// (sharpness, λ_max, trace) every `every` epochs through a
+/// [`Measurements`](super::run::Measurements) hook.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasurementsConfig {
+    /// N of the fixed C² subset (default 256).
+    #[serde(default = "c2_subset")]
+    pub c2_subset: usize,
+    /// Measure C² after every this many epochs (default 1; 0 = only at initialisation).
+    #[serde(default = "one")]
+    pub c2_every: usize,
+    /// The C² estimator.
+    #[serde(default)]
+    pub c2_estimator: EstimatorChoice,
+    /// Micro-batch size for the micro-batch estimator (default 16).
+    #[serde(default = "micro_batch")]
+    pub c2_micro_batch: usize,
+    /// Run the measurement hook every this many epochs and after the last (0 = never).
+    #[serde(default)]
+    pub every: usize,
+    /// Sharpness radius ρ (default 2e-4, spec §10.2).
+    #[serde(default = "sharpness_rho")]
+    pub sharpness_rho: f64,
+    /// Training examples for sharpness (default 1024).
+    #[serde(default = "sharpness_examples")]
+    pub sharpness_examples: usize,
+    /// Batch size m of the m-sharpness (default 128).
+    #[serde(default = "sharpness_batch")]
+    pub sharpness_batch: usize,
+    /// Ascent steps (default 20).
+    #[serde(default = "sharpness_steps")]
+    pub sharpness_steps: usize,
+    /// Adaptive sharpness (c = |w|) instead of plain (default false).
+    #[serde(default)]
+    pub sharpness_adaptive: bool,
+    /// Measure the Hessian's top eigenvalue (default true).
+    #[serde(default = "yes")]
+    pub lambda_max: bool,
+    /// Measure the Hessian trace by Hutchinson (default false).
+    #[serde(default)]
+    pub trace: bool,
+}
+
+fn c2_subset() -> usize {
+    256
+}
+fn micro_batch() -> usize {
+    Estimator::DEFAULT_MICRO_BATCH
+}
+fn sharpness_rho() -> f64 {
+    2e-4
+}
+fn sharpness_examples() -> usize {
+    1024
+}
+fn sharpness_batch() -> usize {
+    128
+}
+fn sharpness_steps() -> usize {
+    20
+}
+
+impl Default for MeasurementsConfig {
+    fn default() -> Self {
+        Self {
+            c2_subset: c2_subset(),
+            c2_every: 1,
+            c2_estimator: EstimatorChoice::Auto,
+            c2_micro_batch: micro_batch(),
+            every: 0,
+            sharpness_rho: sharpness_rho(),
+            sharpness_examples: sharpness_examples(),
+            sharpness_batch: sharpness_batch(),
+            sharpness_steps: sharpness_steps(),
+            sharpness_adaptive: false,
+            lambda_max: true,
+            trace: false,
+        }
+    }
+}
+
+/// Which C² (or K) enters δ.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reference {
+    /// Measured at initialisation (C² on the subset; K = ‖∇f‖ there). The default: C is
+    /// a constant of the theory, so δ follows the schedule exactly.
+    Initial,
+    /// The latest measurement (this epoch's, when C² is measured every epoch).
+    Current,
+    /// A given number.
+    Fixed(f64),
+}
+
+impl Serialize for Reference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Reference::Initial => s.serialize_str("initial"),
+            Reference::Current => s.serialize_str("current"),
+            Reference::Fixed(v) => s.serialize_f64(*v),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Reference {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Reference;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"initial\", \"current\" or a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Reference, E> {
+                match v {
+                    "initial" => Ok(Reference::Initial),
+                    "current" => Ok(Reference::Current),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Reference, E> {
+                Ok(Reference::Fixed(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Reference, E> {
+                Ok(Reference::Fixed(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Reference, E> {
+                Ok(Reference::Fixed(v as f64))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// `[delta]`: the C² and K of δ = η√(C²/b + …) in the records.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeltaConfig {
+    /// C² (default "initial").
+    #[serde(default = "initial")]
+    pub c2: Reference,
+    /// K, the gradient-norm bound of the SHB/NSHB forms (default "initial": ‖∇f‖ on
+    /// the C² subset at initialisation).
+    #[serde(default = "initial")]
+    pub k: Reference,
+}
+
+fn initial() -> Reference {
+    Reference::Initial
+}
+
+impl Default for DeltaConfig {
+    fn default() -> Self {
+        Self {
+            c2: Reference::Initial,
+            k: Reference::Initial,
+        }
+    }
+}
+
+fn augmentation_from_bool_or_table<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Augmentation, D::Error> {
+    /// The table form, with defaults and unknown keys rejected.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Table {
+        #[serde(default)]
+        crop_padding: usize,
+        #[serde(default)]
+        horizontal_flip: bool,
+        #[serde(default)]
+        rotation_degrees: f32,
+    }
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Augmentation;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(
+                "true, false or a table { crop_padding, horizontal_flip, rotation_degrees }",
+            )
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Augmentation, E> {
+            Ok(if v {
+                Augmentation::cifar()
+            } else {
+                Augmentation::none()
+            })
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            map: A,
+        ) -> std::result::Result<Augmentation, A::Error> {
+            let t = Table::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            Ok(Augmentation {
+                crop_padding: t.crop_padding,
+                horizontal_flip: t.horizontal_flip,
+                rotation_degrees: t.rotation_degrees,
+            })
+        }
+    }
+    deserializer.deserialize_any(V)
+}
+
+fn range_error(key: &str, allowed: &str, value: impl fmt::Display) -> ExperimentError {
+    ExperimentError::config(key, format!("must be {allowed}, got {value}"))
+}
+
+impl RunConfig {
+    /// The default run: an MLP with one hidden layer of 64 on the embedded digits,
+    /// plain SGD with η = 0.1 and b = 32 for 10 epochs, seed 0, on the CPU.
+    #[must_use]
+    pub fn digits_default() -> Self {
+        Self {
+            model: Architecture::Mlp { hidden: vec![64] },
+            data: default_data(),
+            epochs: 10,
+            seed: 0,
+            device: default_device(),
+            dtype: Precision::F32,
+            augmentation: Augmentation::none(),
+            optimizer: OptimizerConfig::default(),
+            schedule: ScheduleConfig {
+                learning_rate: Some(ScheduleSpec::constant(0.1)),
+                batch_size: Some(ScheduleSpec::constant(32.0)),
+                momentum: None,
+                preset: None,
+            },
+            evaluation: EvaluationConfig::default(),
+            checkpoint: CheckpointConfig::default(),
+            measurements: MeasurementsConfig::default(),
+            delta: DeltaConfig::default(),
+        }
+    }
+
+    /// Parses a TOML document.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Config`] with the parser's message (line, column, the unknown
+    /// or mistyped key); the key is `origin` (the file name) when the parser names none.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            let message = e.message().to_string();
+            let key = unknown_field(&message).unwrap_or_else(|| origin.to_string());
+            ExperimentError::config(key, e.to_string().trim_end().to_string())
+        })
+    }
+
+    /// Reads and parses a TOML file.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Io`], or as [`RunConfig::from_toml`].
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::io(path, e))?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// The config as TOML.
+    ///
+    /// # Errors
+    /// Only if serialisation fails (it does not for valid configs).
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| ExperimentError::Other(e.to_string()))
+    }
+
+    /// The candle dtype.
+    #[must_use]
+    pub fn dtype(&self) -> DType {
+        self.dtype.dtype()
+    }
+
+    /// Checks every value (and builds the per-epoch plan) before anything starts.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Config`] naming the first bad key and its allowed range.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(range_error("epochs", "≥ 1", self.epochs));
+        }
+        crate::device::device(&self.device)?;
+        if self.data.trim() != "digits" {
+            return Err(ExperimentError::config(
+                "data",
+                format!("unknown data source '{}': expected digits", self.data),
+            ));
+        }
+        self.validate_optimizer()?;
+        self.validate_sections()?;
+        self.plan()?;
+        Ok(())
+    }
+
+    fn validate_optimizer(&self) -> Result<()> {
+        let o = &self.optimizer;
+        if let Some(beta) = o.momentum {
+            if !(0.0..1.0).contains(&beta) {
+                return Err(range_error("optimizer.momentum", "in [0, 1)", beta));
+            }
+            if o.kind == OptimizerKind::Sgd && beta > 0.0 {
+                return Err(ExperimentError::config(
+                    "optimizer.momentum",
+                    format!(
+                        "plain SGD has no momentum, got {beta} (use kind = \"shb\" or \"nshb\")"
+                    ),
+                ));
+            }
+        }
+        if o.nesterov && o.kind != OptimizerKind::Shb {
+            return Err(ExperimentError::config(
+                "optimizer.nesterov",
+                format!(
+                    "Nesterov momentum needs kind = \"shb\", not \"{}\"",
+                    o.kind.name()
+                ),
+            ));
+        }
+        if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
+            return Err(range_error(
+                "optimizer.weight_decay",
+                "finite and ≥ 0",
+                o.weight_decay,
+            ));
+        }
+        if !(o.sam_rho.is_finite() && o.sam_rho >= 0.0) {
+            return Err(range_error(
+                "optimizer.sam_rho",
+                "finite and ≥ 0 (0 = off)",
+                o.sam_rho,
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_sections(&self) -> Result<()> {
+        if self.evaluation.batch_size == 0 {
+            return Err(range_error("evaluation.batch_size", "≥ 1", 0));
+        }
+        if self.checkpoint.every == 0 {
+            return Err(range_error("checkpoint.every", "≥ 1", 0));
+        }
+        let m = &self.measurements;
+        if m.c2_subset < 2 {
+            return Err(range_error("measurements.c2_subset", "≥ 2", m.c2_subset));
+        }
+        if m.c2_estimator == EstimatorChoice::MicroBatch
+            && (m.c2_micro_batch == 0
+                || m.c2_micro_batch >= m.c2_subset
+                || m.c2_subset % m.c2_micro_batch != 0)
+        {
+            return Err(range_error(
+                "measurements.c2_micro_batch",
+                &format!(
+                    "≥ 1, smaller than measurements.c2_subset = {} and a divisor of it",
+                    m.c2_subset
+                ),
+                m.c2_micro_batch,
+            ));
+        }
+        if !(m.sharpness_rho.is_finite() && m.sharpness_rho > 0.0) {
+            return Err(range_error(
+                "measurements.sharpness_rho",
+                "finite and > 0",
+                m.sharpness_rho,
+            ));
+        }
+        for (key, v) in [
+            ("measurements.sharpness_examples", m.sharpness_examples),
+            ("measurements.sharpness_batch", m.sharpness_batch),
+            ("measurements.sharpness_steps", m.sharpness_steps),
+        ] {
+            if v == 0 {
+                return Err(range_error(key, "≥ 1", v));
+            }
+        }
+        for (key, r) in [("delta.c2", self.delta.c2), ("delta.k", self.delta.k)] {
+            match r {
+                Reference::Fixed(v) if !(v.is_finite() && v >= 0.0) => {
+                    return Err(range_error(
+                        key,
+                        "\"initial\", \"current\" or a finite number ≥ 0",
+                        v,
+                    ));
+                }
+                Reference::Current if m.c2_every == 0 => {
+                    return Err(ExperimentError::config(
+                        key,
+                        "\"current\" needs C² measurements during the run (measurements.c2_every ≥ 1)",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// True if C² is measured at all (at initialisation at least).
+    #[must_use]
+    pub fn measures_c2(&self) -> bool {
+        self.measurements.c2_every > 0
+            || matches!(self.delta.c2, Reference::Initial)
+            || matches!(self.delta.k, Reference::Initial)
+    }
+
+    /// True if C² is measured after epoch `epoch` (0-based).
+    #[must_use]
+    pub fn c2_after(&self, epoch: usize) -> bool {
+        let every = self.measurements.c2_every;
+        every > 0 && ((epoch + 1) % every == 0 || epoch + 1 == self.epochs)
+    }
+
+    /// True if the measurement hook runs after epoch `epoch`.
+    #[must_use]
+    pub fn measure_after(&self, epoch: usize) -> bool {
+        let every = self.measurements.every;
+        every > 0 && ((epoch + 1) % every == 0 || epoch + 1 == self.epochs)
+    }
+
+    /// True if a checkpoint is written after epoch `epoch`.
+    #[must_use]
+    pub fn checkpoint_after(&self, epoch: usize) -> bool {
+        (epoch + 1) % self.checkpoint.every.max(1) == 0 || epoch + 1 == self.epochs
+    }
+
+    /// (η, b, β, optimizer, momentum reset) for every epoch 0..M, from the schedules or
+    /// the preset, each value checked.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Config`] naming the schedule key: a missing or conflicting
+    /// schedule, or a value out of range at some epoch (η ≥ 0, b ≥ 1, β ∈ [0, 1), β = 0
+    /// for SGD).
+    pub fn plan(&self) -> Result<Vec<EpochPlan>> {
+        let s = &self.schedule;
+        let m = self.epochs;
+        let kind = self.optimizer.kind;
+        let plans = match &s.preset {
+            Some(Preset::Algorithm6 { .. }) => {
+                for (key, present) in [
+                    ("schedule.learning_rate", s.learning_rate.is_some()),
+                    ("schedule.batch_size", s.batch_size.is_some()),
+                    ("schedule.momentum", s.momentum.is_some()),
+                    ("optimizer.momentum", self.optimizer.momentum.is_some()),
+                ] {
+                    if present {
+                        return Err(ExperimentError::config(
+                            key,
+                            "cannot be combined with schedule.preset = algorithm-6 (it sets η, b and β)",
+                        ));
+                    }
+                }
+                self.algorithm6_plan()?
+            }
+            preset => {
+                let (lr, batch): (Box<dyn Schedule>, Box<dyn Schedule>) = match preset {
+                    Some(Preset::PaperMethod {
+                        method,
+                        setting,
+                        stage_epochs,
+                        batch_offset,
+                    }) => {
+                        for (key, present) in [
+                            ("schedule.learning_rate", s.learning_rate.is_some()),
+                            ("schedule.batch_size", s.batch_size.is_some()),
+                        ] {
+                            if present {
+                                return Err(ExperimentError::config(
+                                    key,
+                                    "cannot be combined with schedule.preset = paper-method (it sets η and b)",
+                                ));
+                            }
+                        }
+                        let key = "schedule.preset";
+                        let method = PaperMethod::from_number(*method).map_err(numerics_at(key))?;
+                        let plan = StagePlan::paper(setting.paper(), method);
+                        if *batch_offset >= *stage_epochs {
+                            return Err(range_error(
+                                "schedule.preset.batch_offset",
+                                &format!("smaller than stage_epochs = {stage_epochs}"),
+                                batch_offset,
+                            ));
+                        }
+                        let batches = plan.batch_sizes().iter().map(|&b| b as f64).collect();
+                        (
+                            Box::new(
+                                Piecewise::uniform(
+                                    plan.learning_rates().to_vec(),
+                                    *stage_epochs,
+                                    0,
+                                )
+                                .map_err(numerics_at("schedule.preset.stage_epochs"))?,
+                            ),
+                            Box::new(
+                                Piecewise::uniform(batches, *stage_epochs, *batch_offset)
+                                    .map_err(numerics_at("schedule.preset.stage_epochs"))?,
+                            ),
+                        )
+                    }
+                    _ => {
+                        let lr = s.learning_rate.as_ref().ok_or_else(|| {
+                            ExperimentError::config(
+                                "schedule.learning_rate",
+                                "missing: give a learning rate (a number or a schedule table) or schedule.preset",
+                            )
+                        })?;
+                        let b = s.batch_size.as_ref().ok_or_else(|| {
+                            ExperimentError::config(
+                                "schedule.batch_size",
+                                "missing: give a batch size (a number or a schedule table) or schedule.preset",
+                            )
+                        })?;
+                        (
+                            lr.build("schedule.learning_rate", m)?,
+                            b.build("schedule.batch_size", m)?,
+                        )
+                    }
+                };
+                let momentum: Box<dyn Schedule> = match (&s.momentum, self.optimizer.momentum) {
+                    (Some(_), Some(_)) => {
+                        return Err(ExperimentError::config(
+                            "schedule.momentum",
+                            "give either optimizer.momentum or schedule.momentum, not both",
+                        ))
+                    }
+                    (Some(spec), None) => spec.build("schedule.momentum", m)?,
+                    (None, Some(beta)) => Box::new(Constant(beta)),
+                    (None, None) if kind == OptimizerKind::Sgd => Box::new(Constant(0.0)),
+                    (None, None) => {
+                        return Err(ExperimentError::config(
+                            "optimizer.momentum",
+                            format!("missing: {} needs a momentum β in [0, 1)", kind.name()),
+                        ))
+                    }
+                };
+                (0..m)
+                    .map(|e| EpochPlan {
+                        epoch: e,
+                        learning_rate: lr.at(e),
+                        batch_size_value: batch.at(e),
+                        batch_size: 0,
+                        momentum: momentum.at(e),
+                        kind,
+                        reset_momentum: false,
+                    })
+                    .collect()
+            }
+        };
+        plans.into_iter().map(|p| self.check_epoch(p)).collect()
+    }
+
+    fn algorithm6_plan(&self) -> Result<Vec<EpochPlan>> {
+        let key = "schedule.preset";
+        let Some(Preset::Algorithm6 {
+            rule,
+            variant,
+            power,
+            c2,
+            k,
+            learning_rate,
+            batch_size,
+            momentum,
+            balance,
+            integer_batches,
+            momentum_reset,
+        }) = &self.schedule.preset
+        else {
+            return Err(ExperimentError::config(key, "not an algorithm-6 preset"));
+        };
+        let noise = NoiseConstants::new(*c2, *k).map_err(numerics_at("schedule.preset.c2"))?;
+        let rule = match rule {
+            Rule::LrBatch => numerics::schedule::UpdateRule::LearningRateBatch,
+            Rule::BetaBatch => numerics::schedule::UpdateRule::MomentumBatch,
+            Rule::LrBeta => numerics::schedule::UpdateRule::LearningRateMomentum,
+        };
+        let variant = match variant {
+            CodeVariant::Intended => numerics::schedule::Variant::Intended,
+            CodeVariant::IgoAaai25 => numerics::schedule::Variant::IgoAaai25,
+            CodeVariant::SigmaNiceMomentum => numerics::schedule::Variant::MomentumRepo,
+        };
+        let optimizer = self.optimizer.kind.noise_optimizer();
+        let mut alg = match balance {
+            Some(bal) => Algorithm6::with_custom_balance(
+                optimizer,
+                noise,
+                rule,
+                variant,
+                self.epochs,
+                *power,
+                *learning_rate,
+                *batch_size,
+                *momentum,
+                *bal,
+            ),
+            None => Algorithm6::new(
+                optimizer,
+                noise,
+                rule,
+                variant,
+                self.epochs,
+                *power,
+                *learning_rate,
+                *batch_size,
+                *momentum,
+            ),
+        }
+        .map_err(numerics_at(key))?
+        .with_integer_batches(*integer_batches);
+        if let Some(reset) = momentum_reset {
+            alg = alg.with_momentum_reset(*reset);
+        }
+        let trajectory = alg.run();
+        if let Some(halt) = trajectory.halt {
+            let halted_at = trajectory.epochs.len();
+            if halted_at < self.epochs {
+                return Err(ExperimentError::config(
+                    key,
+                    format!(
+                        "Algorithm 6 cannot continue: {halt} (the run has {} epochs)",
+                        self.epochs
+                    ),
+                ));
+            }
+        }
+        Ok(trajectory
+            .epochs
+            .iter()
+            .take(self.epochs)
+            .map(|s| EpochPlan {
+                epoch: s.epoch,
+                learning_rate: s.run_learning_rate,
+                batch_size_value: s.loader_batch_size as f64,
+                batch_size: 0,
+                momentum: s.run_momentum,
+                kind: OptimizerKind::from_noise_optimizer(s.run_optimizer),
+                reset_momentum: s.momentum_reset,
+            })
+            .collect())
+    }
+
+    fn check_epoch(&self, mut p: EpochPlan) -> Result<EpochPlan> {
+        let e = p.epoch;
+        if !(p.learning_rate.is_finite() && p.learning_rate >= 0.0) {
+            return Err(range_error(
+                "schedule.learning_rate",
+                &format!("finite and ≥ 0 at every epoch (epoch {e})"),
+                p.learning_rate,
+            ));
+        }
+        let b = p.batch_size_value.trunc();
+        if !(b.is_finite() && b >= 1.0 && b <= 1e9) {
+            return Err(range_error(
+                "schedule.batch_size",
+                &format!("≥ 1 at every epoch (epoch {e})"),
+                p.batch_size_value,
+            ));
+        }
+        p.batch_size = b as usize;
+        if !(0.0..1.0).contains(&p.momentum) {
+            return Err(range_error(
+                "schedule.momentum",
+                &format!("in [0, 1) at every epoch (epoch {e})"),
+                p.momentum,
+            ));
+        }
+        if p.kind == OptimizerKind::Sgd && p.momentum > 0.0 {
+            return Err(ExperimentError::config(
+                "schedule.momentum",
+                format!("plain SGD has no momentum, got {} at epoch {e}", p.momentum),
+            ));
+        }
+        Ok(p)
+    }
+}
+
+/// The unknown key named by a serde message "unknown field `x`, expected …".
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next().map(str::to_string)
+}
