@@ -1243,8 +1243,11 @@ impl RunConfig {
     }
 }
 
-/// The unknown key named by a serde message "unknown field `x`, expected …".
+/// The key named by a serde message "unknown field `x`, expected …" or "missing field
+/// `x`".
 fn unknown_field(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))?;
     rest.split('`').next().map(str::to_string)
 }
