@@ -2,6 +2,9 @@
 //! resume bit-identity, atomic writes, divergence, config errors; and the candle
 //! optimizers against `numerics`' independent implementations.
 
+// Test helpers outside `#[test]` functions unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use argmin::core::Executor;
 use candle_core::{DType, Device, Tensor, Var};
 use experiments::optimizer::{Momentum, MomentumConfig, OptimizerKind};

@@ -415,16 +415,14 @@ mod tests {
 
     /// The heavy-ball recursion on a 1-D quadratic, written out by hand:
     /// v_k = a v_{k−1} + c h x_{k−1}, x_k = x_{k−1} − η(look-ahead).
-    fn heavy_ball_by_hand(
-        kind: OptimizerKind,
-        nesterov: bool,
-        eta: f64,
-        beta: f64,
-        lambda: f64,
-        h: f64,
-        x0: f64,
-        steps: usize,
-    ) -> Vec<f64> {
+    fn heavy_ball_by_hand(config: MomentumConfig, h: f64, x0: f64, steps: usize) -> Vec<f64> {
+        let MomentumConfig {
+            kind,
+            learning_rate: eta,
+            momentum: beta,
+            nesterov,
+            weight_decay: lambda,
+        } = config;
         let (mut x, mut v) = (x0, 0.0);
         let mut out = vec![x];
         for _ in 0..steps {
@@ -475,7 +473,7 @@ mod tests {
                 weight_decay: lambda,
             };
             let got = run(config, &[h], &[x0], 30);
-            let want = heavy_ball_by_hand(kind, nesterov, eta, beta, lambda, h, x0, 30);
+            let want = heavy_ball_by_hand(config, h, x0, 30);
             for (a, b) in got.iter().zip(&want) {
                 assert_relative_eq!(a[0], *b, max_relative = 1e-12, epsilon = 1e-15);
             }

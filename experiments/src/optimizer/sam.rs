@@ -193,7 +193,6 @@ mod tests {
             Ok(x.as_tensor().sqr()?.sum_all()?.affine(0.5, 0.0)?)
         };
         sam.step(&mut loss, &running).unwrap();
-        drop(loss);
         assert_eq!(passes, 2);
         // One update with x = 1 (the first pass, at w): r = 0.1 exactly.
         let r = running.0.as_tensor().to_vec1::<f64>().unwrap()[0];

@@ -1218,7 +1218,7 @@ impl RunConfig {
             ));
         }
         let b = p.batch_size_value.trunc();
-        if !(b.is_finite() && b >= 1.0 && b <= 1e9) {
+        if !(1.0..=1e9).contains(&b) {
             return Err(range_error(
                 "schedule.batch_size",
                 &format!("≥ 1 at every epoch (epoch {e})"),
