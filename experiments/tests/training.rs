@@ -217,6 +217,22 @@ fn resume_mid_epoch_truncates_records_and_survives_leftover_files() {
 }
 
 #[test]
+fn micro_batch_c2_in_a_run_is_finite_and_close_to_per_sample() {
+    // The same subset, per-sample vs micro-batches of 8 (unbiased, so within a factor
+    // of the sampling spread: K = 8 micro-batches give a relative SD of about 1/2).
+    let (a, b) = (scratch("c2-per-sample"), scratch("c2-micro"));
+    let mut c = small(1);
+    c.measurements.c2_estimator = train::config::EstimatorChoice::PerSample;
+    let exact = run(&c, &a).c2_initial.unwrap();
+    c.measurements.c2_estimator = train::config::EstimatorChoice::MicroBatch;
+    c.measurements.c2_micro_batch = 8;
+    let s = run(&c, &b);
+    let est = s.c2_initial.unwrap();
+    assert!(est.is_finite() && est > 0.2 * exact && est < 5.0 * exact, "{est} vs {exact}");
+    assert!(records(&b)[0].c2.unwrap().is_finite());
+}
+
+#[test]
 fn the_same_seed_gives_identical_records_and_another_seed_does_not() {
     let c = small(2);
     let (a, b, d) = (scratch("seed-a"), scratch("seed-b"), scratch("seed-d"));

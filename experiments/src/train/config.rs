@@ -578,7 +578,8 @@ pub enum EstimatorChoice {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MeasurementsConfig {
-    /// N of the fixed C² subset (default 256).
+    /// N of the fixed C² subset (default 256; with the micro-batch estimator rounded
+    /// down to a multiple of the micro-batch size).
     #[serde(default = "c2_subset")]
     pub c2_subset: usize,
     /// Measure C² after every this many epochs (default 1; 0 = only at initialisation).

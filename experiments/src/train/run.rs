@@ -331,7 +331,7 @@ impl<'h> Session<'h> {
         } else {
             Optimizer::Momentum(base)
         };
-        let c2_subset =
+        let mut c2_subset =
             gradient_noise::subset(split.train.len(), config.measurements.c2_subset, seed);
         let estimator = match config.measurements.c2_estimator {
             EstimatorChoice::Auto => Estimator::auto(&model),
@@ -340,6 +340,20 @@ impl<'h> Session<'h> {
                 size: config.measurements.c2_micro_batch,
             },
         };
+        if let (Estimator::MicroBatch { size }, true) = (estimator, config.measures_c2()) {
+            // Whole micro-batches only: the subset is rounded down to a multiple of m.
+            let keep = c2_subset.len() / size.max(1) * size;
+            if keep < 2 * size {
+                return Err(ExperimentError::config(
+                    "measurements.c2_subset",
+                    format!(
+                        "{} examples: the micro-batch C² estimator needs at least 2 micro-batches of {size}",
+                        c2_subset.len()
+                    ),
+                ));
+            }
+            c2_subset.truncate(keep);
+        }
         Ok(Self {
             config,
             plan,
