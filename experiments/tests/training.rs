@@ -228,8 +228,88 @@ fn micro_batch_c2_in_a_run_is_finite_and_close_to_per_sample() {
     c.measurements.c2_micro_batch = 8;
     let s = run(&c, &b);
     let est = s.c2_initial.unwrap();
-    assert!(est.is_finite() && est > 0.2 * exact && est < 5.0 * exact, "{est} vs {exact}");
+    assert!(
+        est.is_finite() && est > 0.2 * exact && est < 5.0 * exact,
+        "{est} vs {exact}"
+    );
     assert!(records(&b)[0].c2.unwrap().is_finite());
+}
+
+#[test]
+fn batch_norm_network_resumes_bit_identically() {
+    // A ResNet-8 of width 4 (batch norm) with SHB: the running statistics are in the
+    // checkpoint, C² uses train-mode micro-batches, and resume is still exact.
+    let mut c = resumable(2, 1);
+    c.model = "resnet8-w4".parse().unwrap();
+    c.schedule.batch_size = Some(ScheduleSpec::constant(128.0));
+    c.measurements.c2_subset = 32;
+    let (a, b) = (scratch("bn-a"), scratch("bn-b"));
+    assert_eq!(run(&c, &a).status, Status::Finished);
+    let s = interrupted(&c, &b, 1, None);
+    assert_eq!(s.checkpoint_epochs, 1);
+    train::resume(&b, Hooks::default()).unwrap();
+    assert_same_run(&a, &b);
+    for r in records(&a) {
+        assert!(
+            r.train_loss.is_finite() && r.c2.unwrap().is_finite(),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn sam_updates_batch_norm_statistics_once_per_step() {
+    use experiments::data::{digits, Augmentation, Loader};
+    use experiments::models::Model;
+    use experiments::optimizer::{Optimizer, Sam};
+    let split = digits::split().unwrap();
+    let arch = "resnet8-w4".parse().unwrap();
+    let build = || Model::new(&arch, (1, 8, 8), 10, DType::F32, &Device::Cpu, Seed(5)).unwrap();
+    let (a, b) = (build(), build());
+    let loader = Loader::new(
+        &split.train,
+        split.normalization.clone(),
+        Augmentation::none(),
+        &Device::Cpu,
+        DType::F32,
+    )
+    .unwrap();
+    let batch = loader.batch(&(0..64).collect::<Vec<_>>(), None).unwrap();
+    // Model a: one SAM step (two train-mode passes). Model b: one train-mode pass.
+    let base = Momentum::new(a.parameters(), MomentumConfig::sgd(0.1)).unwrap();
+    let mut sam = Optimizer::Sam(Sam::new(base, 0.05).unwrap());
+    let mut loss = || -> experiments::Result<Tensor> {
+        let logits = a.forward_t(&batch.images, true)?;
+        Ok(candle_nn::loss::cross_entropy(&logits, &batch.labels)?)
+    };
+    sam.step(&mut loss, &a).unwrap();
+    b.forward_t(&batch.images, true).unwrap();
+    let (sa, sb) = (a.snapshot_buffers().unwrap(), b.snapshot_buffers().unwrap());
+    assert!(!sa.is_empty());
+    for ((na, ta), (nb, tb)) in sa.iter().zip(&sb) {
+        assert_eq!(na, nb);
+        let (va, vb) = (
+            ta.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            tb.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        );
+        assert_eq!(va, vb, "{na}");
+    }
+    // …and the weights did move.
+    let wa = a.parameters()[0]
+        .1
+        .as_tensor()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let wb = b.parameters()[0]
+        .1
+        .as_tensor()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert_ne!(wa, wb);
 }
 
 #[test]
@@ -339,7 +419,7 @@ fn config_error(text: &str) -> (String, String) {
     }
 }
 
-const BASE: &str = "epochs = 2\n[model]\nname = \"mlp\"\nhidden = [8]\n";
+const BASE: &str = "epochs = 2\nmodel = \"mlp-8\"\n";
 
 #[test]
 fn config_errors_name_the_key_and_the_allowed_range() {

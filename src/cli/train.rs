@@ -62,7 +62,8 @@ pub struct TrainArgs {
     /// Seed of every random stream.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
-    /// Model: logistic, mlp-W[-W…] (e.g. mlp-128-128).
+    /// Model: logistic, mlp-W[-W…] (e.g. mlp-128-128), resnet18, resnet34,
+    /// resnet18-imagenet, resnet34-imagenet, resnet20-w16, resnet8-w16, wrn-28-10, ….
     #[arg(long, value_name = "NAME")]
     model: Option<String>,
     /// Data source: digits.
@@ -149,32 +150,6 @@ impl TrainArgs {
     }
 }
 
-/// `logistic` or `mlp-W[-W…]` (`mlp` alone: one hidden layer of 64).
-fn parse_model(name: &str) -> Result<Architecture, CliError> {
-    let name = name.trim();
-    if name == "logistic" {
-        return Ok(Architecture::Logistic);
-    }
-    if name == "mlp" {
-        return Ok(Architecture::Mlp { hidden: vec![64] });
-    }
-    let hidden = name.strip_prefix("mlp-").and_then(|rest| {
-        rest.split('-')
-            .map(|w| {
-                w.parse::<usize>()
-                    .ok()
-                    .filter(|w| (1..=1 << 16).contains(w))
-            })
-            .collect::<Option<Vec<_>>>()
-    });
-    match hidden {
-        Some(hidden) => Ok(Architecture::Mlp { hidden }),
-        None => Err(usage(format!(
-            "--model: unknown model '{name}'; expected logistic or mlp-W[-W…] (e.g. mlp-128-128)"
-        ))),
-    }
-}
-
 /// A library error as a CLI error: config errors are usage errors (exit 2).
 fn lib_error(e: ExperimentError) -> CliError {
     match e {
@@ -199,7 +174,7 @@ fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
         c.seed = s;
     }
     if let Some(m) = &args.model {
-        c.model = parse_model(m)?;
+        c.model = Architecture::parse_for_key("--model", m).map_err(lib_error)?;
     }
     if let Some(d) = &args.data {
         c.data = d.clone();

@@ -6,10 +6,7 @@
 //! epochs = 10
 //! seed = 0
 //! data = "digits"
-//!
-//! [model]
-//! name = "mlp"
-//! hidden = [64]
+//! model = "mlp-64"              # logistic, mlp-W[-W…], resnet18, wrn-28-10, …
 //!
 //! [optimizer]
 //! kind = "sgd"                  # sgd | shb | nshb
@@ -43,7 +40,8 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
-    /// The network (`[model] name = "mlp"`, …).
+    /// The network by name (`mlp-64`, `resnet18`, `wrn-28-10`, …; see
+    /// [`Architecture`]).
     pub model: Architecture,
     /// The data source (`"digits"`, the embedded default).
     #[serde(default = "default_data")]
