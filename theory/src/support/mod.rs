@@ -55,31 +55,6 @@ pub(crate) fn bisect(h: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> Option
     Some(0.5 * (lo + hi))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use numerics::Seed;
-
-    #[test]
-    fn bisect_finds_a_bracketed_root() {
-        let root = bisect(|x| x * x - 2.0, 0.0, 2.0).unwrap();
-        assert!((root - 2f64.sqrt()).abs() < 1e-15);
-        assert!(bisect(|x| x * x + 1.0, -1.0, 1.0).is_none());
-    }
-
-    #[test]
-    fn with_spectrum_has_the_given_eigenvalues() {
-        let q = random_orthogonal(4, &mut Seed(1).stream("t"));
-        let a = with_spectrum(&q, &[1.0, 2.0, 3.0, 4.0]);
-        let mut e: Vec<f64> = a.symmetric_eigenvalues().iter().copied().collect();
-        e.sort_by(f64::total_cmp);
-        for (got, want) in e.iter().zip([1.0, 2.0, 3.0, 4.0]) {
-            assert!((got - want).abs() < 1e-12);
-        }
-        assert!((unit_vector(5, &mut Seed(2).stream("t")).norm() - 1.0).abs() < 1e-15);
-    }
-}
-
 /// Level of the exact one-sided binomial test behind [`success_rate_claim`].
 pub(crate) const BINOMIAL_ALPHA: f64 = 1e-3;
 
@@ -106,4 +81,29 @@ pub(crate) fn success_rate_claim(
     .with("success_fraction", successes as f64 / runs.max(1) as f64)
     .with("claimed_rate", p)
     .with("binomial_alpha", BINOMIAL_ALPHA)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use numerics::Seed;
+
+    #[test]
+    fn bisect_finds_a_bracketed_root() {
+        let root = bisect(|x| x * x - 2.0, 0.0, 2.0).unwrap();
+        assert!((root - 2f64.sqrt()).abs() < 1e-15);
+        assert!(bisect(|x| x * x + 1.0, -1.0, 1.0).is_none());
+    }
+
+    #[test]
+    fn with_spectrum_has_the_given_eigenvalues() {
+        let q = random_orthogonal(4, &mut Seed(1).stream("t"));
+        let a = with_spectrum(&q, &[1.0, 2.0, 3.0, 4.0]);
+        let mut e: Vec<f64> = a.symmetric_eigenvalues().iter().copied().collect();
+        e.sort_by(f64::total_cmp);
+        for (got, want) in e.iter().zip([1.0, 2.0, 3.0, 4.0]) {
+            assert!((got - want).abs() < 1e-12);
+        }
+        assert!((unit_vector(5, &mut Seed(2).stream("t")).norm() - 1.0).abs() < 1e-15);
+    }
 }
