@@ -15,8 +15,9 @@
 //! weight_decay=λ, nesterov=…)` (PyTorch sets the buffer to g on the first step, which
 //! is βv + g with v = 0). NSHB is the authors' `nshb.py` (arXiv 2412.11501, spec §6.3;
 //! from Kipok/understanding-momentum): the buffer starts at 0, so v₁ = (1 − β)g.
-//! `torch.optim.SGD(momentum=β, dampening=β)` agrees with NSHB from the second step on
-//! but sets v₁ = g.
+//! `torch.optim.SGD(momentum=β, dampening=β)` has the same recursion but starts from
+//! v₁ = g (PyTorch skips dampening on the first step), a difference that decays as βᵏ.
+//! (Dampening 1 − β, sometimes quoted, gives v ← βv + βg: not NSHB.)
 //!
 //! The buffers are detached tensors keyed by parameter name: the autograd graph never
 //! grows across steps, and they are the optimizer's whole state ([`Momentum::state`]).
