@@ -144,3 +144,64 @@ fn train_divergence_exits_with_status_one() {
     assert!(text(&dir.join("summary.json")).contains("\"diverged\""));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn train_ctrl_c_keeps_the_last_epoch_and_resume_matches_an_uninterrupted_run() {
+    use std::process::{Command, Stdio};
+    let (a, b) = (scratch("sigint-a"), scratch("sigint-b"));
+    let flags = [
+        "--epochs",
+        "30",
+        "--c2-every",
+        "0",
+        "--c2-subset",
+        "16",
+        "--quiet",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_igo"))
+        .args(["train", "--out", b.to_str().unwrap()])
+        .args(flags)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first epoch is on disk.
+    let records = b.join("epochs.jsonl");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&records).map_or(0, |t| t.lines().count()) == 0 {
+        assert!(start.elapsed().as_secs() < 60, "no epoch finished");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    let summary: serde_json::Value = serde_json::from_str(&text(&b.join("summary.json"))).unwrap();
+    assert_eq!(summary["status"], "interrupted");
+    let kept = summary["epochs_completed"].as_u64().unwrap();
+    assert!(
+        kept >= 1 && summary["checkpoint_epochs"] == kept,
+        "{summary}"
+    );
+    let resumed = igo(&["train", "--resume", b.to_str().unwrap(), "--quiet"]);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let full = igo(&[&["train", "--out", a.to_str().unwrap()][..], &flags[..]].concat());
+    assert!(full.status.success());
+    assert!(
+        std::fs::read(a.join("model.safetensors")).unwrap()
+            == std::fs::read(b.join("model.safetensors")).unwrap(),
+        "resumed weights differ from the uninterrupted run"
+    );
+    assert_eq!(text(&b.join("epochs.jsonl")).lines().count(), 30);
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
