@@ -158,7 +158,7 @@ fn train_ctrl_c_keeps_the_last_epoch_and_resume_matches_an_uninterrupted_run() {
         "16",
         "--quiet",
     ];
-    let mut child = Command::new(env!("CARGO_BIN_EXE_igo"))
+    let child = Command::new(env!("CARGO_BIN_EXE_igo"))
         .args(["train", "--out", b.to_str().unwrap()])
         .args(flags)
         .stdout(Stdio::null())
