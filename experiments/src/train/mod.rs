@@ -11,6 +11,7 @@ pub mod config;
 pub mod plan;
 pub mod record;
 pub mod run;
+pub mod schedule;
 
 pub use config::{Preset, Reference, RunConfig, ScheduleConfig, ScheduleSpec};
 pub use plan::EpochPlan;
