@@ -10,6 +10,9 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod io;
+pub mod measure;
 pub mod models;
+pub mod optimizer;
+pub mod train;
 
 pub use error::{ExperimentError, Result};

@@ -4,6 +4,7 @@
 mod check;
 mod schedule;
 mod smooth;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ enum Command {
     Smooth(smooth::SmoothArgs),
     /// Print the per-stage (η, b, β, δ/δ_prev, parameter updates) table of a schedule.
     Schedule(schedule::ScheduleArgs),
+    /// Train a network (config file and/or flags), writing records and checkpoints.
+    Train(train::TrainArgs),
 }
 
 /// An error of the command line, with its exit status.
@@ -71,5 +74,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Check(args) => check::run(args),
         Command::Smooth(args) => smooth::run(args),
         Command::Schedule(args) => schedule::run(args),
+        Command::Train(args) => train::run(args),
     }
 }
