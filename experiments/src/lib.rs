@@ -11,5 +11,6 @@ pub mod device;
 pub mod error;
 pub mod io;
 pub mod models;
+pub mod predictions;
 
 pub use error::{ExperimentError, Result};
