@@ -13,6 +13,7 @@ pub mod io;
 pub mod measure;
 pub mod models;
 pub mod optimizer;
+pub mod predictions;
 pub mod train;
 
 pub use error::{ExperimentError, Result};
