@@ -484,6 +484,11 @@ fn config_errors_name_the_key_and_the_allowed_range() {
             "data",
             "unknown data source",
         ),
+        (
+            "[data]\nkind = \"cifar10\"\npath = \"/nonexistent/igo-cifar\"\n[schedule]\nlearning_rate = 0.1\nbatch_size = 8\n",
+            "data.path",
+            "not a folder",
+        ),
     ];
     for (extra, key, fragment) in cases {
         // Top-level keys must come before the tables.
@@ -641,4 +646,66 @@ fn candle_optimizers_match_numerics_on_least_squares() {
             .fold(0.0, f64::max);
         assert!(err < 1e-12 * want.norm().max(1.0), "{got:?} vs {want}");
     }
+}
+
+/// CIFAR-10 binary files (5 training files and the test file) with `per_file` records
+/// each: label byte, then 3×32×32 pixels; label = record mod 10.
+fn write_cifar10(dir: &Path, per_file: usize) {
+    let names = experiments::data::cifar::CIFAR10_TRAIN_FILES
+        .iter()
+        .chain([&experiments::data::cifar::CIFAR10_TEST_FILE]);
+    for (f, name) in names.enumerate() {
+        let mut bytes = Vec::new();
+        for k in 0..per_file {
+            let record = f * per_file + k;
+            bytes.push((record % 10) as u8);
+            bytes.extend((0..3 * 32 * 32).map(|i| ((record * 7 + i * 13) % 256) as u8));
+        }
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+#[test]
+fn a_run_reads_cifar10_files_from_a_data_table() {
+    let data = scratch("cifar10-data");
+    write_cifar10(&data, 4);
+    let dir = scratch("cifar10-run");
+    let text = format!(
+        "epochs = 1\nmodel = \"mlp-16\"\n[data]\nkind = \"cifar10\"\npath = \"{}\"\n\
+         [schedule]\nlearning_rate = 0.05\nbatch_size = 8\n[measurements]\nc2_subset = 8\n",
+        data.display()
+    );
+    let c = RunConfig::from_toml(&text, "cifar.toml").unwrap();
+    assert_eq!(
+        c.data,
+        experiments::data::DataSource::Cifar10 { path: data.clone() }
+    );
+    let summary = run(&c, &dir);
+    assert_eq!(summary.status, Status::Finished);
+    let recs = records(&dir);
+    assert_eq!(recs.len(), 1);
+    // 5 files × 4 records = 20 training images in batches of 8: 3 updates.
+    assert_eq!(recs[0].steps, 3);
+    assert!(recs[0].train_loss.is_finite() && recs[0].test_loss.is_finite());
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["data"]["train"], 20);
+    assert_eq!(manifest["data"]["test"], 4);
+    assert_eq!(manifest["data"]["shape"], serde_json::json!([3, 32, 32]));
+    assert_eq!(manifest["config"]["data"]["kind"], "cifar10");
+    // The manifest's config resumes (a finished run is returned as it is).
+    let again = train::resume(&dir, Hooks::default()).unwrap();
+    assert_eq!(again.status, Status::Finished);
+    // The string form of older configs still parses.
+    let old = RunConfig::from_toml(
+        &format!(
+            "data = \"cifar10:{}\"\nepochs = 1\nmodel = \"mlp-16\"\n[schedule]\nlearning_rate = 0.05\nbatch_size = 8\n",
+            data.display()
+        ),
+        "old.toml",
+    )
+    .unwrap();
+    assert_eq!(old.data, c.data);
+    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_dir_all(&dir);
 }

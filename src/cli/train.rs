@@ -8,6 +8,7 @@
 
 use super::{usage, CliError};
 use clap::{Args, ValueEnum};
+use experiments::data::DataSource;
 use experiments::models::Architecture;
 use experiments::optimizer::OptimizerKind;
 use experiments::train::{
@@ -66,7 +67,8 @@ pub struct TrainArgs {
     /// resnet18-imagenet, resnet34-imagenet, resnet20-w16, resnet8-w16, wrn-28-10, ….
     #[arg(long, value_name = "NAME")]
     model: Option<String>,
-    /// Data source: digits.
+    /// Data source: digits | cifar10:PATH | cifar100:PATH | cifar100-coarse:PATH |
+    /// mnist:PATH | image-folder:PATH.
     #[arg(long, value_name = "SPEC")]
     data: Option<String>,
     /// Device: cpu, cuda, cuda:N.
@@ -177,7 +179,7 @@ fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
         c.model = Architecture::parse_for_key("--model", m).map_err(lib_error)?;
     }
     if let Some(d) = &args.data {
-        c.data = d.clone();
+        c.data = d.parse::<DataSource>().map_err(lib_error)?;
     }
     if let Some(d) = &args.device {
         c.device = d.clone();
@@ -331,6 +333,7 @@ fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
 fn default_out(c: &RunConfig) -> PathBuf {
     let data: String = c
         .data
+        .kind()
         .chars()
         .map(|ch| {
             if ch.is_ascii_alphanumeric() || ch == '-' {

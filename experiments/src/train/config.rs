@@ -5,7 +5,7 @@
 //! ```toml
 //! epochs = 10
 //! seed = 0
-//! data = "digits"
+//! data = "digits"             # or a table: [data] kind = "cifar100", path = "…"
 //! model = "mlp-64"              # logistic, mlp-W[-W…], resnet18, wrn-28-10, …
 //!
 //! [optimizer]
@@ -21,7 +21,7 @@
 //! of arXiv 2412.11501, spec §6.3); [`RunConfig::plan`] evaluates them for every epoch.
 
 pub use super::schedule::{CodeVariant, Preset, Rule, ScheduleConfig, ScheduleSpec, Setting};
-use crate::data::Augmentation;
+use crate::data::{Augmentation, DataSource};
 use crate::measure::gradient_noise::Estimator;
 use crate::models::Architecture;
 use crate::optimizer::OptimizerKind;
@@ -39,9 +39,11 @@ pub struct RunConfig {
     /// The network by name (`mlp-64`, `resnet18`, `wrn-28-10`, …; see
     /// [`Architecture`]).
     pub model: Architecture,
-    /// The data source (`"digits"`, the embedded default).
-    #[serde(default = "default_data")]
-    pub data: String,
+    /// The data source: a `[data]` table (`kind = "cifar100"`, `path = "…"`; see
+    /// [`DataSource`]) or, for compatibility, a string in the `--data` flag form
+    /// (`"digits"`, `"cifar10:PATH"`, …). Default: the embedded digits.
+    #[serde(default, deserialize_with = "data_from_str_or_table")]
+    pub data: DataSource,
     /// Number of epochs M ≥ 1.
     pub epochs: usize,
     /// The seed of every random stream (initialisation, data order, augmentation, C²).
@@ -55,7 +57,7 @@ pub struct RunConfig {
     pub dtype: Precision,
     /// Training augmentation: `false` (none), `true` (the authors' crop with padding 4,
     /// flip, rotation 15°), or a table `{ crop_padding, horizontal_flip,
-    /// rotation_degrees }`.
+    /// rotation_degrees, random_resized_crop }`.
     #[serde(default, deserialize_with = "augmentation_from_bool_or_table")]
     pub augmentation: Augmentation,
     /// The optimizer.
@@ -75,10 +77,6 @@ pub struct RunConfig {
     /// Which C² and K enter δ.
     #[serde(default)]
     pub delta: DeltaConfig,
-}
-
-fn default_data() -> String {
-    "digits".into()
 }
 
 fn default_device() -> String {
@@ -364,6 +362,8 @@ fn augmentation_from_bool_or_table<'de, D: Deserializer<'de>>(
     #[serde(deny_unknown_fields)]
     struct Table {
         #[serde(default)]
+        random_resized_crop: Option<crate::data::RandomResizedCrop>,
+        #[serde(default)]
         crop_padding: usize,
         #[serde(default)]
         horizontal_flip: bool,
@@ -375,7 +375,7 @@ fn augmentation_from_bool_or_table<'de, D: Deserializer<'de>>(
         type Value = Augmentation;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str(
-                "true, false or a table { crop_padding, horizontal_flip, rotation_degrees }",
+                "true, false or a table { crop_padding, horizontal_flip, rotation_degrees, random_resized_crop }",
             )
         }
         fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Augmentation, E> {
@@ -391,10 +391,42 @@ fn augmentation_from_bool_or_table<'de, D: Deserializer<'de>>(
         ) -> std::result::Result<Augmentation, A::Error> {
             let t = Table::deserialize(de::value::MapAccessDeserializer::new(map))?;
             Ok(Augmentation {
+                random_resized_crop: t.random_resized_crop,
                 crop_padding: t.crop_padding,
                 horizontal_flip: t.horizontal_flip,
                 rotation_degrees: t.rotation_degrees,
             })
+        }
+    }
+    deserializer.deserialize_any(V)
+}
+
+/// The prefix of a `data` string that does not parse, so that [`RunConfig::from_toml`]
+/// can name the key.
+const DATA_ERROR_PREFIX: &str = "data: ";
+
+/// `data` as a `--data`-style string or a `[data]` table.
+fn data_from_str_or_table<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<DataSource, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = DataSource;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(
+                "a data source string (\"digits\", \"cifar10:PATH\", …) or a table with `kind`",
+            )
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<DataSource, E> {
+            v.parse::<DataSource>().map_err(|e| match e {
+                ExperimentError::Config { message, .. } => {
+                    E::custom(format!("{DATA_ERROR_PREFIX}{message}"))
+                }
+                other => E::custom(format!("{DATA_ERROR_PREFIX}{other}")),
+            })
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<DataSource, A::Error> {
+            DataSource::deserialize(de::value::MapAccessDeserializer::new(map))
         }
     }
     deserializer.deserialize_any(V)
@@ -412,7 +444,7 @@ impl RunConfig {
     pub fn digits_default() -> Self {
         Self {
             model: Architecture::Mlp { hidden: vec![64] },
-            data: default_data(),
+            data: DataSource::Digits,
             epochs: 10,
             seed: 0,
             device: default_device(),
@@ -477,12 +509,7 @@ impl RunConfig {
             return Err(range_error("epochs", "≥ 1", self.epochs));
         }
         crate::device::device(&self.device)?;
-        if self.data.trim() != "digits" {
-            return Err(ExperimentError::config(
-                "data",
-                format!("unknown data source '{}': expected digits", self.data),
-            ));
-        }
+        self.data.validate()?;
         self.validate_optimizer()?;
         self.validate_sections()?;
         self.plan()?;
@@ -622,8 +649,11 @@ impl RunConfig {
 }
 
 /// The key named by a serde message "unknown field `x`, expected …" or "missing field
-/// `x`".
+/// `x`", or `data` for a data string that does not parse.
 fn unknown_field(message: &str) -> Option<String> {
+    if message.starts_with(DATA_ERROR_PREFIX) {
+        return Some("data".into());
+    }
     let rest = message
         .strip_prefix("unknown field `")
         .or_else(|| message.strip_prefix("missing field `"))?;

@@ -16,7 +16,7 @@ use super::record::{
     read_json, read_records, write_json, write_records, DataInfo, Delta, Divergence, EpochRecord,
     Manifest, Status, Summary, EPOCHS, FINAL_MODEL, MANIFEST, SUMMARY,
 };
-use crate::data::{digits, Augmentation, Loader, Split};
+use crate::data::{Augmentation, DataSource, Loader, Split};
 use crate::measure::gradient_noise::{self, Estimator};
 use crate::models::Model;
 use crate::optimizer::{Momentum, MomentumConfig, Optimizer, Sam};
@@ -120,18 +120,13 @@ impl std::fmt::Debug for Hooks<'_> {
     }
 }
 
-/// The data of a source name.
+/// The data of a run: [`DataSource::load`].
 ///
 /// # Errors
-/// [`ExperimentError::Config`] (`data`) for an unknown source.
-pub fn load_split(data: &str) -> Result<Split> {
-    match data.trim() {
-        "digits" => digits::split(),
-        other => Err(ExperimentError::config(
-            "data",
-            format!("unknown data source '{other}': expected digits"),
-        )),
-    }
+/// [`ExperimentError::Config`] (`data.path`) for a missing folder; the reader's errors
+/// (file and byte offset) for bad data.
+pub fn load_split(data: &DataSource) -> Result<Split> {
+    data.load()
 }
 
 /// Counters and measurements carried from epoch to epoch (and through checkpoints).
