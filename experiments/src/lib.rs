@@ -10,6 +10,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod io;
+pub mod measure;
 pub mod models;
 
 pub use error::{ExperimentError, Result};
