@@ -2,6 +2,7 @@
 //! a library.
 
 mod check;
+mod measure;
 mod schedule;
 mod smooth;
 
@@ -24,6 +25,8 @@ enum Command {
     Smooth(smooth::SmoothArgs),
     /// Print the per-stage (η, b, β, δ/δ_prev, parameter updates) table of a schedule.
     Schedule(schedule::ScheduleArgs),
+    /// Measure a checkpoint: worst-case sharpness, Hessian eigenvalues and trace, Wu et al.
+    Measure(measure::MeasureArgs),
 }
 
 /// An error of the command line, with its exit status.
@@ -71,5 +74,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Check(args) => check::run(args),
         Command::Smooth(args) => smooth::run(args),
         Command::Schedule(args) => schedule::run(args),
+        Command::Measure(args) => measure::run(args),
     }
 }

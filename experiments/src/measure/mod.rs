@@ -8,6 +8,7 @@
 //! examples in batches of 128). The model's variables, batch-norm running statistics
 //! included, are exactly as they were after every measurement.
 
+pub mod checkpoint;
 pub mod hessian;
 pub mod hvp;
 pub mod sharpness;

@@ -1,0 +1,124 @@
+//! Every measure of a checkpoint in one call, on the same fixed examples (spec §10.2):
+//! worst-case sharpness, the top Hessian eigenvalues and trace, and (on a smaller subset)
+//! Wu et al.'s quantities. This is what `igo measure` prints and what a training run
+//! records at checkpoint epochs.
+
+use super::fixed_batches;
+use super::hessian::{hessian_spectrum, HessianOptions, HessianReport};
+use super::sharpness::{worst_case_sharpness, SharpnessOptions, SharpnessReport};
+use super::wu::{wu_quantities, WuOptions, WuReport};
+use crate::data::{ImageSet, Normalization};
+use crate::models::Model;
+use crate::{ExperimentError, Result};
+use serde::{Deserialize, Serialize};
+
+/// Which measures to take, and on which examples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointOptions {
+    /// The first `examples` training images (unaugmented, in order) are measured.
+    pub examples: usize,
+    /// Batch size m of the sharpness batches and micro-batch size of the Hessian.
+    pub batch: usize,
+    /// Worst-case sharpness (None: skipped).
+    pub sharpness: Option<SharpnessOptions>,
+    /// Hessian eigenvalues and trace (None: skipped).
+    pub hessian: Option<HessianOptions>,
+    /// Wu et al.'s quantities on the first `wu_examples` of the examples (None: skipped).
+    pub wu: Option<WuOptions>,
+    /// Number of examples for Wu's per-example Hessians.
+    pub wu_examples: usize,
+}
+
+impl Default for CheckpointOptions {
+    /// 1024 examples in batches of 128, default sharpness and Hessian, no Wu.
+    fn default() -> Self {
+        Self {
+            examples: 1024,
+            batch: 128,
+            sharpness: Some(SharpnessOptions::default()),
+            hessian: Some(HessianOptions::default()),
+            wu: None,
+            wu_examples: 64,
+        }
+    }
+}
+
+/// The measures of one checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointMeasures {
+    /// Number of examples measured.
+    pub examples: usize,
+    /// Batch size m.
+    pub batch: usize,
+    /// Number of trainable parameters.
+    pub parameters: usize,
+    /// Worst-case sharpness.
+    pub sharpness: Option<SharpnessReport>,
+    /// Hessian eigenvalues and trace.
+    pub hessian: Option<HessianReport>,
+    /// Wu et al.'s quantities.
+    pub wu: Option<WuReport>,
+}
+
+/// Measures `model` on the first `options.examples` images of `train` (normalised with
+/// `normalization`, in the model's dtype and on its device). The model's variables are
+/// exactly as they were afterwards.
+///
+/// # Errors
+/// Invalid options ([`ExperimentError::Config`] naming the key), or any error of the
+/// measures.
+pub fn measure_checkpoint(
+    model: &Model,
+    train: &ImageSet,
+    normalization: &Normalization,
+    options: &CheckpointOptions,
+) -> Result<CheckpointMeasures> {
+    if let Some(s) = &options.sharpness {
+        s.validate()?;
+    }
+    if let Some(h) = &options.hessian {
+        h.validate()?;
+    }
+    if options.wu.is_some() && options.wu_examples == 0 {
+        return Err(ExperimentError::config("wu_examples", "must be at least 1"));
+    }
+    let batches = fixed_batches(
+        train,
+        normalization,
+        options.examples,
+        options.batch,
+        model.device(),
+        model.dtype(),
+    )?;
+    let examples = batches.iter().map(|b| b.indices.len()).sum();
+    let sharpness = match &options.sharpness {
+        Some(s) => Some(worst_case_sharpness(model, &batches, s)?),
+        None => None,
+    };
+    let hessian = match &options.hessian {
+        Some(h) => Some(hessian_spectrum(model, &batches, h)?),
+        None => None,
+    };
+    let wu = match &options.wu {
+        Some(w) => {
+            let subset = fixed_batches(
+                train,
+                normalization,
+                options.wu_examples.min(examples),
+                options.batch,
+                model.device(),
+                model.dtype(),
+            )?;
+            Some(wu_quantities(model, &subset, w)?)
+        }
+        None => None,
+    };
+    Ok(CheckpointMeasures {
+        examples,
+        batch: options.batch,
+        parameters: model.parameter_count(),
+        sharpness,
+        hessian,
+        wu,
+    })
+}
