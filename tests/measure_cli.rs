@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// temporary directory.
 fn checkpoint(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("igo-measure-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let path = dir.join("model.safetensors");
     let model = Model::new(
         &Architecture::Logistic,
@@ -21,8 +21,8 @@ fn checkpoint(name: &str) -> PathBuf {
         &Device::Cpu,
         Seed(3),
     )
-    .unwrap();
-    model.save(&path).unwrap();
+    .unwrap_or_else(|e| panic!("{e}"));
+    model.save(&path).unwrap_or_else(|e| panic!("{e}"));
     path
 }
 
