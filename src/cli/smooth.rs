@@ -10,7 +10,7 @@
 //! * `l1`: ‖x‖₁ (non-smooth; folded-normal / Wallis closed forms);
 //! * `logistic`: L2 logistic regression on Gaussian data with `--rows` samples
 //!   (default 200), label noise 0.5 and ridge `--lambda` (default 0.01), generated from
-//!   `--data-seed` (default 0); smoothed by 60-node quadrature (spec §1.2c).
+//!   `--data-seed` (default 0); smoothed by one-dimensional quadrature (spec §1.2c).
 
 use super::{usage, CliError};
 use anyhow::Context as _;

@@ -8,10 +8,15 @@ use theory::{registry, Report};
 /// predicts (statements hold where their hypotheses hold, and are reported as not
 /// holding where they are violated), and that at least one case is refuting.
 pub fn assert_check(id: &str) -> Report {
+    assert_check_with_seed(id, Seed(0))
+}
+
+/// [`assert_check`] with another root seed.
+pub fn assert_check_with_seed(id: &str, seed: Seed) -> Report {
     let check = registry::find(id).unwrap_or_else(|e| panic!("{e}"));
     let report = check
-        .run(Seed(0))
-        .unwrap_or_else(|e| panic!("check {id} could not run: {e}"));
+        .run(seed)
+        .unwrap_or_else(|e| panic!("check {id} could not run with {seed:?}: {e}"));
     let bad: Vec<String> = report
         .cases
         .iter()
@@ -31,7 +36,7 @@ pub fn assert_check(id: &str) -> Report {
         .collect();
     assert!(
         bad.is_empty(),
-        "check {id}: cases not as predicted:\n{}",
+        "check {id} ({seed:?}): cases not as predicted:\n{}",
         bad.join("\n")
     );
     assert!(

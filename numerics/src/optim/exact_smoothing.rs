@@ -42,7 +42,7 @@ impl ExactSmoothing for LeastSquares {
 }
 
 impl ExactSmoothing for LogisticRegression {
-    /// [`SmoothedLogistic`]: the smoothed loss by 60-node one-dimensional quadrature
+    /// [`SmoothedLogistic`]: the smoothed loss by one-dimensional quadrature
     /// (spec §1.2c; exact to quadrature accuracy).
     fn smoothed(&self, kernel: Kernel, delta: f64) -> Result<Box<dyn Objective + Send + Sync>> {
         Ok(Box::new(SmoothedLogistic::new(

@@ -2,21 +2,30 @@
 //!
 //! f̂_δ(x) = (1/N)Σᵢ E_T[log(1 + exp(−yᵢaᵢᵀx + δ‖aᵢ‖T))] + (λ/2)(‖x‖² + δ²E‖u‖²),
 //! T one coordinate of the kernel (N(0, s) for the Gaussian kernels, density
-//! ∝ (1 − t²)^{(d−1)/2} for BALL), by 60-node Gauss–Hermite / Gauss–Jacobi rules.
+//! ∝ (1 − t²)^{(d−1)/2} for BALL), by [`SmoothedLogistic`]: 60-node Gauss–Hermite /
+//! Gauss–Jacobi rules where the kink of softplus is wide, the exact max(z, 0) part plus
+//! a composite rule split at the kink where it is narrow (Gaussian kernels,
+//! δ‖aᵢ‖√s > 1), and more Gauss–Jacobi nodes for BALL at large δ‖aᵢ‖.
 //!
 //! Measured: the quadrature value against Monte-Carlo means of f(x − δu) (N = 200,
 //! d = 5 Gaussian data, λ = 1e−2) for the three kernels at δ ∈ {0.3, 3}, |z| ≤ 4;
-//! the quadrature's own error (60 vs 200 nodes), which must be far below the MC error
-//! (it is not at the 1e−10 level: softplus has poles at ±iπ, so a 60-node
-//! Gauss–Hermite rule loses accuracy when δ‖aᵢ‖ is large — about 1e−5 absolute at
-//! GISO δ = 3); and its gradient against central differences of its value. Refuting case: the L2 term's additive constant
-//! (λ/2)δ²E‖u‖² left out.
+//! the quadrature's own error, against an independent brute-force composite
+//! Gauss–Legendre rule (in t for the Gaussian kernels, in θ = arccos t for BALL), as an
+//! identity to 1e−10 — deterministic, so it cannot depend on the Monte-Carlo seed; and
+//! its gradient against central differences of its value. Finding: the spec's plain
+//! 60-node Gauss–Hermite rule is not "far below MC error" at large δ‖aᵢ‖ — softplus has
+//! poles at ±iπ, so its kink has width 1/(δ‖aᵢ‖√s) in T, which 60 nodes do not
+//! resolve (error ≈ 1e−4 at GISO δ = 3; reported with numbers). Refuting case: the L2
+//! term's additive constant (λ/2)δ²E‖u‖² left out.
 
 use super::uniform_vector;
 use crate::{Case, Check, Expect, Relation, Report};
+use numerics::objective::logistic::softplus;
 use numerics::objective::{finite_difference_gradient, LogisticRegression, Objective};
+use numerics::quadrature::gauss_jacobi_symmetric;
 use numerics::smoothing::{Kernel, MonteCarlo, SmoothedLogistic};
-use numerics::Seed;
+use numerics::{Seed, Vector};
+use std::f64::consts::PI;
 
 /// C1.5: logistic quadrature vs Monte Carlo.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,7 +47,7 @@ impl Check for LogisticQuadrature {
         "C1.5"
     }
     fn statement(&self) -> &'static str {
-        "smoothed L2-logistic = (1/N)Σ E_T softplus(−mᵢ + δ‖aᵢ‖T) + (λ/2)(‖x‖² + δ²E‖u‖²), by 60-node quadrature"
+        "smoothed L2-logistic = (1/N)Σ E_T softplus(−mᵢ + δ‖aᵢ‖T) + (λ/2)(‖x‖² + δ²E‖u‖²), by 1-D quadrature"
     }
 
     fn run(&self, seed: Seed) -> crate::Result<Report> {
@@ -56,7 +65,7 @@ impl Check for LogisticQuadrature {
                 report.push(
                     Case::new(
                         format!(
-                            "{} δ={delta}: MC mean of f(x−δu) vs 60-node quadrature",
+                            "{} δ={delta}: MC mean of f(x−δu) vs quadrature",
                             kernel.name()
                         ),
                         Expect::Holds,
@@ -69,27 +78,47 @@ impl Check for LogisticQuadrature {
                     .with("samples", SAMPLES)
                     .note(format!("SE = {:.2e}", est.std_error)),
                 );
-                // The rule's own error (60 against 200 nodes) must be "far below MC
-                // error" (spec §1.2c): here, below 1% of the Monte-Carlo SE.
-                let fine = SmoothedLogistic::with_nodes(f.clone(), kernel, delta, 200)?.value(&x);
-                let quadrature_error = (value - fine).abs();
+                // The quadrature's own error must be "far below MC error" (spec
+                // §1.2c). Comparing a deterministic error with a random SE made the
+                // verdict seed-dependent; it is now an identity against an independent
+                // brute-force rule (≈ 1e−13 accurate), at the spec's 1e−10.
+                let fine = brute_force_value(&f, kernel, delta, &x)?;
+                let plain = SmoothedLogistic::with_nodes(f.clone(), kernel, delta, 60)?.value(&x);
                 report.push(
                     Case::new(
                         format!(
-                            "{} δ={delta}: |60-node − 200-node rule| ≤ 1% of the MC SE",
+                            "{} δ={delta}: quadrature vs brute-force composite rule",
                             kernel.name()
                         ),
                         Expect::Holds,
-                        quadrature_error,
-                        Relation::LE,
-                        0.01 * est.std_error,
+                        value,
+                        Relation::ApproxEq {
+                            rtol: 1e-10,
+                            atol: 1e-12,
+                        },
+                        fine,
                     )
+                    .with("rule nodes", q.nodes())
                     .note(format!(
-                        "quadrature error {quadrature_error:.1e} (relative {:.1e}), MC SE {:.1e}",
-                        quadrature_error / fine.abs(),
+                        "error {:.1e}; the spec's plain 60-node rule: {:.1e}; MC SE {:.1e}",
+                        (value - fine).abs(),
+                        (plain - fine).abs(),
                         est.std_error
                     )),
                 );
+                if (plain - fine).abs() > 1e-10 * fine.abs() {
+                    report.finding(format!(
+                        "{} δ={delta}: the spec's plain 60-node rule is off by {:.1e} \
+                         ({:.0}% of the MC SE {:.1e}; max δ‖aᵢ‖√s = {:.1}) — not \"far below MC \
+                         error\"; the kink-split evaluation is off by {:.1e}",
+                        kernel.name(),
+                        (plain - fine).abs(),
+                        100.0 * (plain - fine).abs() / est.std_error,
+                        est.std_error,
+                        delta * max_row_norm(&f) * kernel.coordinate_variance(D).sqrt(),
+                        (value - fine).abs()
+                    ));
+                }
                 let fd = finite_difference_gradient(&q, &x, 1e-5);
                 report.push(Case::new(
                     format!(
@@ -125,4 +154,59 @@ impl Check for LogisticQuadrature {
         }
         Ok(report)
     }
+}
+
+/// maxᵢ ‖aᵢ‖.
+fn max_row_norm(f: &LogisticRegression) -> f64 {
+    f.a().row_iter().map(|r| r.norm()).fold(0.0, f64::max)
+}
+
+/// f̂_δ(x) by brute force, independently of [`SmoothedLogistic`]: each row's
+/// E[softplus(μ + wT)] by a composite 20-node Gauss–Legendre rule with 400 pieces on
+/// each side of the kink t* = −μ/w — in t on ±14 standard deviations for the Gaussian
+/// kernels (density φ(t/√s)/√s), in θ = arccos t on [0, π] for BALL (density ∝ sinᵈθ,
+/// smooth at the ends where (1 − t²)^{(d−1)/2} is not) — plus the ridge term.
+fn brute_force_value(
+    f: &LogisticRegression,
+    kernel: Kernel,
+    delta: f64,
+    x: &Vector,
+) -> crate::Result<f64> {
+    const PIECES: usize = 400;
+    let gl = gauss_jacobi_symmetric(20, 0.0)?;
+    let composite = |a: f64, b: f64, h: &dyn Fn(f64) -> f64| {
+        let step = (b - a) / PIECES as f64;
+        (0..PIECES)
+            .map(|k| {
+                let lo = a + k as f64 * step;
+                step * gl.expect(|u| h(lo + 0.5 * step * (u + 1.0)))
+            })
+            .sum::<f64>()
+    };
+    let d = f.dim() as i32;
+    let sd = kernel.coordinate_variance(f.dim()).sqrt();
+    let ball_norm = composite(0.0, PI, &|th: f64| th.sin().powi(d));
+    let margins = f.a() * x;
+    let mut loss = 0.0;
+    for i in 0..f.a().nrows() {
+        let mu = -f.y()[i] * margins[i];
+        let w = delta * f.a().row(i).norm();
+        let kink = if w > 0.0 { -mu / w } else { f64::INFINITY };
+        loss += match kernel {
+            Kernel::Ball => {
+                let h = |th: f64| softplus(mu + w * th.cos()) * th.sin().powi(d);
+                let split = kink.clamp(-1.0, 1.0).acos();
+                (composite(0.0, split, &h) + composite(split, PI, &h)) / ball_norm
+            }
+            Kernel::Gaussian | Kernel::GaussianUnit => {
+                let h = |t: f64| softplus(mu + w * t) * (-0.5 * (t / sd).powi(2)).exp();
+                let split = kink.clamp(-14.0 * sd, 14.0 * sd);
+                (composite(-14.0 * sd, split, &h) + composite(split, 14.0 * sd, &h))
+                    / (sd * (2.0 * PI).sqrt())
+            }
+        };
+    }
+    let n = f.a().nrows() as f64;
+    Ok(loss / n
+        + 0.5 * f.lambda() * (x.norm_squared() + delta * delta * kernel.second_moment(f.dim())))
 }

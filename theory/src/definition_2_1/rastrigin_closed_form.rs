@@ -12,7 +12,8 @@
 //! SciPy outside the project) to 1e−10; (b) Monte-Carlo means of f(x − δu) for
 //! d ∈ {1, 2, 5, 50}, x ~ U[−2, 2]ᵈ, 30 log-spaced δ in [0.01, 3] and the three kernels,
 //! with a Bonferroni threshold over the 360 comparisons. Refuting case: the GISO
-//! closed form applied to BALL samples.
+//! closed form applied to BALL samples, at the point (of 64 random ones) where the two
+//! closed forms differ most, so that it refutes for every seed.
 
 use super::uniform_vector;
 use crate::{Case, Check, Expect, Relation, Report};
@@ -99,7 +100,7 @@ impl Check for RastriginClosedForm {
                         worst = (z, delta, est.mean, exact);
                     }
                     if d == 5 && kernel == Kernel::Ball && (0.45..0.55).contains(&delta) {
-                        ball_d5 = Some((delta, est, x.clone()));
+                        ball_d5 = Some(delta);
                     }
                 }
                 report.push(
@@ -132,9 +133,32 @@ impl Check for RastriginClosedForm {
         ));
 
         // Refuting case: the GISO closed form (κ = e^{−2π²δ²}, offset δ²d) used for
-        // BALL samples — the kernel ambiguity of spec §1.1.
-        if let Some((delta, est, x)) = ball_d5 {
-            let wrong = SmoothedRastrigin::new(5, Kernel::Gaussian, delta)?.value(&x);
+        // BALL samples — the kernel ambiguity of spec §1.1. The two closed forms differ
+        // by δ²(d − d/(d+2)) + 10(κ_BALL − κ_GISO)Σᵢcos 2πxᵢ, which vanishes on a
+        // hypersurface of points x: at a random x it can be within the MC error (this
+        // happened for 7 of 90 seeds). So the point is chosen, among 64 uniform points
+        // of [−2, 2]⁵, as the one where the two closed forms differ most (|Σcos| near 5,
+        // a difference of ≈ 10–20 against an SE of ≈ 0.1), and the case is reported
+        // with that difference in SE units: it must refute for every seed.
+        if let Some(delta) = ball_d5 {
+            let ball = SmoothedRastrigin::new(5, Kernel::Ball, delta)?;
+            let giso = SmoothedRastrigin::new(5, Kernel::Gaussian, delta)?;
+            let mut points = seed.stream("rastrigin-closed-form-refuting-point");
+            let mut x = uniform_vector(5, -2.0, 2.0, &mut points);
+            for _ in 1..64 {
+                let y = uniform_vector(5, -2.0, 2.0, &mut points);
+                if (ball.value(&y) - giso.value(&y)).abs() > (ball.value(&x) - giso.value(&x)).abs()
+                {
+                    x = y;
+                }
+            }
+            let est = MonteCarlo::new(Kernel::Ball, delta, SAMPLES)?.value(
+                &Rastrigin::new(5)?,
+                &x,
+                &mut seed.stream("rastrigin-closed-form-refuting-mc"),
+            )?;
+            let wrong = giso.value(&x);
+            let gap = (ball.value(&x) - wrong).abs();
             report.push(
                 Case::new(
                     format!("BALL d=5 δ={delta:.4}: MC vs the GISO closed form (wrong kernel)"),
@@ -146,7 +170,13 @@ impl Check for RastriginClosedForm {
                     },
                     wrong,
                 )
-                .note("the kernel changes κ(δ) and E‖u‖²: a formula is only valid for its kernel"),
+                .with("samples", SAMPLES)
+                .note(format!(
+                    "the kernel changes κ(δ) and E‖u‖²: a formula is only valid for its kernel; \
+                     at the point (of 64) where the closed forms differ most they differ by \
+                     {gap:.3} = {:.0} SE",
+                    gap / est.std_error
+                )),
             );
         }
         Ok(report)

@@ -20,10 +20,12 @@
 //! Measured, on the library's [`Mlp`] (widths [5, 50, 1], ReLU, squared loss, N = 20
 //! Gaussian inputs and targets, PyTorch initialisation θ₀, R = 1): 2000 random pairs
 //! (y uniform in radius R/2, ‖x − y‖ log-uniform in [1e−6, 1]·R/2) and 35 constructed
-//! kink-crossing pairs (t = 1e−2 … 1e−8, the (i, j) with uᵢvⱼ > 0 nearest to its kink).
+//! kink-crossing pairs (5 random base points, at each the (i, j) with uᵢvⱼ > 0 nearest
+//! to its kink, crossed at depths t = 1e−2 … 1e−8).
 //! Cases: the inequality with the derived (c, β) on every pair (deterministic);
 //! D/(s√f) against uᵢvⱼ‖x̃ᵢ‖/(2N√f) at t = 1e−8; the β that c = 0 needs grows like
-//! 1/t (log–log slope −1 ± 0.1); a tanh network (smooth) needs no c: the largest
+//! 1/t (log–log slope −1 ± 0.1 over the asymptotic depths t ≤ 1e−4, the same 5 units
+//! crossed at every depth); a tanh network (smooth) needs no c: the largest
 //! 2D/s² over pairs with s ≤ 1e−4 stays within 2× of that over s ∈ [1e−2, 1].
 //! The smallest constants on the sample, ĉ(β) and β̂(c), are findings.
 //!
@@ -52,6 +54,8 @@ const PAIRS: usize = 2000;
 /// Kink depths t and constructions per depth.
 const DEPTHS: [f64; 7] = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8];
 const PER_DEPTH: usize = 5;
+/// Largest depth in the fit of the 1/t growth (see the slope case).
+const ASYMPTOTIC_DEPTH: f64 = 1e-4;
 
 /// One pair: D = f(x) − f(y) − ∇f(y)ᵀ(x − y), s = ‖x − y‖, q = √f(y).
 #[derive(Debug, Clone, Copy)]
@@ -105,17 +109,17 @@ fn random_pairs(
         .collect()
 }
 
-/// Kink-crossing pair at depth t from a random base point: returns the pair and the
-/// leading-order prediction uᵢvⱼ‖x̃ᵢ‖/(2N) of D/s.
-fn kink_pair(
+/// Kink-crossing pairs at every depth t of `depths` from one random base point and one
+/// unit (i, j): returns (t, pair, leading-order prediction uᵢvⱼ‖x̃ᵢ‖/(2N) of D/s).
+fn kink_pairs(
     net: &Mlp,
     theta0: &Vector,
-    t: f64,
+    depths: &[f64],
     rng: &mut numerics::rng::Rng,
-) -> Option<(Pair, f64)> {
+) -> Option<Vec<(f64, Pair, f64)>> {
     let (l0, l1) = (net.layer(0)?.clone(), net.layer(1)?.clone());
     let p = theta0.len();
-    let mut y = theta0 + unit_vector(p, rng) * (0.25 * RADIUS * rng.random::<f64>());
+    let y = theta0 + unit_vector(p, rng) * (0.25 * RADIUS * rng.random::<f64>());
     let inputs = net.inputs();
     let targets = net.targets();
     // Candidate (i, j) with uᵢvⱼ > 0 nearest to its kink hyperplane.
@@ -153,15 +157,24 @@ fn kink_pair(
         }
         theta[l0.bias.start + j] += amount;
     };
-    shift(&mut y, (-t - z) / norm2);
-    if (&y - theta0).norm() > RADIUS - 2.0 * t {
-        return None;
+    let mut out = Vec::with_capacity(depths.len());
+    for &t in depths {
+        let mut y = y.clone();
+        shift(&mut y, (-t - z) / norm2);
+        if (&y - theta0).norm() > RADIUS - 2.0 * t {
+            return None;
+        }
+        let mut x = y.clone();
+        shift(&mut x, 2.0 * t / norm2);
+        let u = net.output(&y, &xi)[0] - targets[(i, 0)];
+        let v = y[l1.weights.start + j];
+        out.push((
+            t,
+            pair(net, &y, &x),
+            u * v * norm2.sqrt() / (2.0 * N as f64),
+        ));
     }
-    let mut x = y.clone();
-    shift(&mut x, 2.0 * t / norm2);
-    let u = net.output(&y, &xi)[0] - targets[(i, 0)];
-    let v = y[l1.weights.start + j];
-    Some((pair(net, &y, &x), u * v * norm2.sqrt() / (2.0 * N as f64)))
+    Some(out)
 }
 
 impl Check for SemiSmoothReluNet {
@@ -205,17 +218,18 @@ impl Check for SemiSmoothReluNet {
 
         let mut rng = seed.stream("semi-smooth-pairs");
         let random = random_pairs(&net, &theta0, PAIRS, &mut rng);
+        // PER_DEPTH base points × units, each crossed at every depth (the same (i, j)
+        // across depths, so that the depth dependence is not mixed with the spread of
+        // uᵢvⱼ‖x̃ᵢ‖² over units).
         let mut kinks: Vec<(f64, Pair, f64)> = Vec::new();
-        for &t in &DEPTHS {
-            let mut made = 0;
-            for _ in 0..50 {
-                if made == PER_DEPTH {
-                    break;
-                }
-                if let Some((p, pred)) = kink_pair(&net, &theta0, t, &mut rng) {
-                    kinks.push((t, p, pred));
-                    made += 1;
-                }
+        let mut made = 0;
+        for _ in 0..50 {
+            if made == PER_DEPTH {
+                break;
+            }
+            if let Some(series) = kink_pairs(&net, &theta0, &DEPTHS, &mut rng) {
+                kinks.extend(series);
+                made += 1;
             }
         }
         let all: Vec<Pair> = random
@@ -254,8 +268,18 @@ impl Check for SemiSmoothReluNet {
             .note("kink crossings make D linear in s"),
         );
 
-        // Leading-order identity at the deepest kink.
-        if let Some(&(t, p, pred)) = kinks.iter().rev().find(|k| (k.0 - 1e-8).abs() < 1e-20) {
+        // Leading-order identity at the deepest kink, on the pair with the largest
+        // predicted D/s: D = f(x) − f(y) − ∇f(y)ᵀΔ is a difference of O(f) numbers, so
+        // its rounding error ~ε·f(y) divided by s ≈ 1e−8 is ~1e−8 absolute in D/s — the
+        // size of the prediction itself when uᵢvⱼ happens to be tiny (a 25% "error" at
+        // one seed). The tolerance is 1e−3 relative plus that rounding bound,
+        // 100ε·max(f(y), 1)/s.
+        let deepest = kinks
+            .iter()
+            .filter(|k| (k.0 - 1e-8).abs() < 1e-20)
+            .max_by(|a, b| a.2.abs().total_cmp(&b.2.abs()));
+        if let Some(&(t, p, pred)) = deepest {
+            let rounding = 100.0 * f64::EPSILON * (p.q * p.q).max(1.0) / p.s;
             report.push(
                 Case::new(
                     "kink pair at t = 1e−8: D/s = uᵢvⱼ‖x̃ᵢ‖/(2N)",
@@ -263,17 +287,23 @@ impl Check for SemiSmoothReluNet {
                     p.d / p.s,
                     Relation::ApproxEq {
                         rtol: 1e-3,
-                        atol: 0.0,
+                        atol: rounding,
                     },
                     pred,
                 )
                 .with("t", t)
+                .with("rounding_bound", rounding)
                 .note("ReLU remainder σ(t) − σ(−t) − σ'(−t)·2t = t; corrections O(t)"),
             );
         }
-        // β needed by c = 0 at depth t, per depth: slope in log t.
+        // β needed by c = 0 at depth t, per depth: slope in log t. At depth t a pair
+        // needs 2D/s² = A/t + K, A = uᵢvⱼ‖x̃ᵢ‖²/(2N) ≈ 1e−2 and K the smooth curvature
+        // (O(1)); at t = 1e−2 K is comparable to A/t and flattens the slope (it came out
+        // −0.85 for some seeds when every depth also had its own random units). So the
+        // slope is fitted over the asymptotic depths t ≤ 1e−4, where K·t/A ≲ 1e−2 biases
+        // it by < 0.01, on the same units at every depth.
         let (mut lt, mut lb) = (Vec::new(), Vec::new());
-        for &t in &DEPTHS {
+        for &t in DEPTHS.iter().filter(|&&t| t <= ASYMPTOTIC_DEPTH) {
             let need = kinks
                 .iter()
                 .filter(|k| (k.0 - t).abs() <= 1e-3 * t)
@@ -287,13 +317,20 @@ impl Check for SemiSmoothReluNet {
         let s_need = slope(&lt, &lb);
         report.push(
             Case::new(
-                "c = 0 needs β ∝ 1/t: log–log slope of max 2D/s² over kink depth t = −1 ± 0.1",
+                "c = 0 needs β ∝ 1/t: log–log slope of max 2D/s² over kink depth t ≤ 1e−4 = −1 ± 0.1",
                 Expect::Holds,
                 s_need,
                 Relation::ClaimWithin { lo: -1.1, hi: -0.9 },
                 -1.0,
             )
-            .with("depths", DEPTHS.to_vec()),
+            .with(
+                "depths",
+                DEPTHS
+                    .iter()
+                    .copied()
+                    .filter(|&t| t <= ASYMPTOTIC_DEPTH)
+                    .collect::<Vec<_>>(),
+            ),
         );
 
         // A tanh network (smooth): c = 0 suffices, the needed β does not grow at small s.

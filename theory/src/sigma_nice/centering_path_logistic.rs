@@ -9,7 +9,7 @@
 //! normalisation, because GUNIT at δ is GISO at δ/√d: x*_GUNIT(δ) = x*_GISO(δ/√d), so
 //! L_c(GUNIT) = L_c(GISO on [0, δ_max/√d])/√d.
 //!
-//! Measured: x*_δ of the exactly smoothed objective (60-node quadrature,
+//! Measured: x*_δ of the exactly smoothed objective (one-dimensional quadrature,
 //! [`SmoothedLogistic`]) by Newton's method to ‖∇f̂_δ‖ ≤ 1e−11, warm-started along
 //! δ = 3, 2.9, …, 0 (30 steps), N = 200, d = 5 Gaussian data, λ = 1e−2; L_c per kernel
 //! against 1; the rescaling identity; and Hazan's halving version. The spec's

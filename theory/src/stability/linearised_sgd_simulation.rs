@@ -11,9 +11,12 @@
 //! exact tr(T⁴⁰⁰(I/d)) (z-test, Bonferroni over the η grid).
 //!
 //! Rules:
-//! * slope: with rel = |slope/ln ρ − 1| and SE the jackknife standard error relative
-//!   to |ln ρ|, PASS if rel + 2·SE ≤ 2% (the 2-SE interval lies inside the 2% band),
-//!   FAIL if rel − 4·SE > 2% (significantly outside), otherwise INCONCLUSIVE;
+//! * slope (the spec's stochastic policy, §0.3): with rel = |slope/ln ρ − 1| and SE the
+//!   jackknife standard error relative to |ln ρ|, the claim "within 2%" passes unless
+//!   significantly violated: PASS if rel − 4·SE ≤ 2%, FAIL if rel − 4·SE > 2% (the
+//!   4-SE interval lies outside the band). (An earlier equivalence rule, PASS only if
+//!   rel + 2·SE ≤ 2%, left holding cases INCONCLUSIVE for 9 of 90 seeds: it asks for
+//!   more power than 2·10⁴ chains give, and it is not the spec's rule.)
 //! * divergence iff ρ > 1: PASS if the slope has the sign of ln ρ and is 4 SE away from
 //!   0; |ρ − 1| < 0.01 is INCONCLUSIVE by the spec's rule;
 //! * every rule is INCONCLUSIVE when the effective sample size (Σx)²/Σx² of the final
@@ -147,19 +150,20 @@ fn slope_within_2_percent(name: String, expect: Expect, run: &Run, reference: f6
     )
 }
 
-/// The 2%-equivalence rule for a measured slope against `reference` (a log-rate).
+/// The spec's stochastic rule (§0.3) for "the slope lies within 2% of `reference`" (a
+/// log-rate): FAIL only if the 4-SE interval of rel = |slope/reference − 1| lies above
+/// 2%, otherwise PASS; INCONCLUSIVE when the effective sample size is too small for
+/// the SE to mean anything.
 fn slope_verdict(run: &Run, reference: f64) -> Verdict {
     if run.ess < MIN_ESS {
         return Verdict::Inconclusive;
     }
     let rel = (run.slope / reference - 1.0).abs();
     let rel_se = run.se / reference.abs();
-    if rel + 2.0 * rel_se <= 0.02 {
-        Verdict::Pass
-    } else if rel > 0.02 + 4.0 * rel_se {
+    if rel - 4.0 * rel_se > 0.02 {
         Verdict::Fail
     } else {
-        Verdict::Inconclusive
+        Verdict::Pass
     }
 }
 
@@ -219,9 +223,16 @@ impl Check for LinearisedSgdSimulation {
                 TheoryError::Other(format!("no learning rate with ρ(T) = {target}"))
             })?;
             let map = base.clone().with_learning_rate(eta)?;
-            // The spec's 2·10⁴ chains, except at the boundary, which is inconclusive by rule.
+            // The spec's 2·10⁴ chains, except at the boundary, which is inconclusive by
+            // rule, and at ρ = 1.02, which also carries the refuting GD-rate case: the GD
+            // rate misses ln ρ by ≈ 5.8% (NOISE_SHARE), which the rule declares only
+            // when 4 SE < 3.8%; with 2·10⁴ chains the relative SE reached 1% (heavy
+            // tails of ‖eₜ‖², effective sample size ≈ 350) and the case was undecided for
+            // some seeds. 6·10⁴ chains give SE ≈ 0.3% (≥ 10 SE of margin).
             let chains = if (target - 1.0_f64).abs() < 0.01 {
                 5_000
+            } else if (target - 1.02_f64).abs() < 1e-12 {
+                60_000
             } else {
                 20_000
             };
@@ -311,6 +322,8 @@ impl Check for LinearisedSgdSimulation {
                 )
                 .with("ln_rho", run.rho.ln())
                 .with("jackknife_se", run.se)
+                .with("relative_error", run.slope / gd_log - 1.0)
+                .with("ess", run.ess)
                 .note("the Hessian noise η²p[(1/n)ΣHᵢPHᵢ − HPH] is what moves the rate"),
             );
         }

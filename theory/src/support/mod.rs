@@ -55,6 +55,34 @@ pub(crate) fn bisect(h: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> Option
     Some(0.5 * (lo + hi))
 }
 
+/// Level of the exact one-sided binomial test behind [`success_rate_claim`].
+pub(crate) const BINOMIAL_ALPHA: f64 = 1e-3;
+
+/// A case for the claim "each run succeeds with probability ≥ `p`", decided by the exact
+/// one-sided binomial test at level [`BINOMIAL_ALPHA`]: the claim is refuted exactly when
+/// fewer than k of the `runs` succeed, k = the smallest count with P(Bin(runs, p) ≤ k)
+/// ≥ α. The measured value is the success count, the bound is k.
+pub(crate) fn success_rate_claim(
+    description: impl Into<String>,
+    expect: crate::Expect,
+    successes: usize,
+    runs: u64,
+    p: f64,
+) -> crate::Case {
+    let k = numerics::stats::binomial_min_successes(runs, p, BINOMIAL_ALPHA);
+    crate::Case::new(
+        description,
+        expect,
+        successes as f64,
+        crate::Relation::GE,
+        k as f64,
+    )
+    .with("runs", runs)
+    .with("success_fraction", successes as f64 / runs.max(1) as f64)
+    .with("claimed_rate", p)
+    .with("binomial_alpha", BINOMIAL_ALPHA)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,14 @@
-//! Small statistics helpers: running mean and standard error, z-scores, normal quantiles.
+//! Small statistics helpers: running mean and standard error, z-scores, normal quantiles,
+//! binomial tails; rank correlation, the bootstrap and least-squares polynomial fits
+//! (for the experiments' verdicts).
+
+mod bootstrap;
+mod polynomial_fit;
+mod spearman;
+
+pub use bootstrap::{bootstrap_interval, Interval};
+pub use polynomial_fit::{polynomial_fit, PolynomialFit};
+pub use spearman::{ranks, spearman};
 
 use serde::{Deserialize, Serialize};
 
@@ -224,6 +234,54 @@ pub fn slope(x: &[f64], y: &[f64]) -> f64 {
     sxy / sxx
 }
 
+/// Binomial lower tail P(X ≤ k) for X ~ Bin(n, p), summed exactly term by term
+/// (1 for k ≥ n; p is clamped to [0, 1]).
+///
+/// ```
+/// // Bin(12, 0.9): P(X ≤ 6) = Σ_{j≤6} C(12, j)0.9ʲ0.1¹²⁻ʲ = 5.412318e−4 (direct sum).
+/// let q = numerics::stats::binomial_cdf(6, 12, 0.9);
+/// assert!((q - 5.412318e-4).abs() < 1e-9);
+/// ```
+#[must_use]
+pub fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
+    if k >= n {
+        return 1.0;
+    }
+    let p = p.clamp(0.0, 1.0);
+    // pmf(0) = (1 − p)ⁿ, pmf(j + 1) = pmf(j)·(n − j)/(j + 1)·p/(1 − p), in log space.
+    if p >= 1.0 {
+        return 0.0;
+    }
+    let (lp, lq) = (p.ln(), (1.0 - p).ln());
+    let mut log_binom = 0.0;
+    let mut total = 0.0;
+    for j in 0..=k {
+        if j > 0 {
+            log_binom += ((n - j + 1) as f64).ln() - (j as f64).ln();
+        }
+        let term = if p > 0.0 {
+            log_binom + j as f64 * lp + (n - j) as f64 * lq
+        } else if j == 0 {
+            0.0
+        } else {
+            f64::NEG_INFINITY
+        };
+        total += term.exp();
+    }
+    total.min(1.0)
+}
+
+/// The smallest success count k with P(X ≤ k) ≥ `alpha` for X ~ Bin(n, p): a claim
+/// "success probability ≥ p" is refuted at level `alpha` (one-sided exact binomial
+/// test: s successes refute it when P(X ≤ s) < α) exactly when fewer than k of n
+/// trials succeed.
+#[must_use]
+pub fn binomial_min_successes(n: u64, p: f64, alpha: f64) -> u64 {
+    (0..=n)
+        .find(|&k| binomial_cdf(k, n, p) >= alpha)
+        .unwrap_or(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +308,28 @@ mod tests {
         // erfc(1) = 0.157299207050285…, erfc(3) = 2.209049699858544e-5 (A&S 7.1).
         assert_abs_diff_eq!(erfc(1.0), 0.157_299_207_050_285_13, epsilon = 1e-15);
         assert!((erfc(3.0) / 2.209_049_699_858_544e-5 - 1.0).abs() < 1e-13);
+    }
+
+    #[test]
+    fn binomial_tail_matches_direct_sums() {
+        // Bin(12, 0.9): P(X ≤ 6) = Σ_{j≤6} C(12, j)0.9ʲ0.1¹²⁻ʲ = 5.412318e−4 (direct sum).
+        let direct: f64 = (0..=6u32)
+            .map(|j| {
+                let c = (1..=j).fold(1.0, |acc, i| acc * f64::from(12 - i + 1) / f64::from(i));
+                c * 0.9f64.powi(j as i32) * 0.1f64.powi(12 - j as i32)
+            })
+            .sum();
+        assert_abs_diff_eq!(binomial_cdf(6, 12, 0.9), direct, epsilon = 1e-15);
+        assert_abs_diff_eq!(
+            binomial_cdf(11, 12, 0.5),
+            1.0 - 0.5f64.powi(12),
+            epsilon = 1e-14
+        );
+        assert_abs_diff_eq!(binomial_cdf(12, 12, 0.3), 1.0);
+        assert_abs_diff_eq!(binomial_cdf(0, 5, 0.0), 1.0);
+        // P(X ≤ 6) = 5.4e−4 < 1e−3 ≤ P(X ≤ 7) = 4.3e−3: at least 7 of 12 successes.
+        assert_eq!(binomial_min_successes(12, 0.9, 1e-3), 7);
+        assert_eq!(binomial_min_successes(12, 0.0, 1e-3), 0);
     }
 
     #[test]

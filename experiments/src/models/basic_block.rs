@@ -1,0 +1,170 @@
+//! The ResNet basic block of He et al. (2016), post-activation, with a projection
+//! shortcut where the shape changes, and the helpers the ResNets share.
+//!
+//! y = relu(bn2(conv2(relu(bn1(conv1(x))))) + s(x)), with conv1 3×3 of stride `stride`,
+//! conv2 3×3 of stride 1 (both padding 1, no bias), and s(x) = x, or, when the stride is
+//! not 1 or the width changes, s(x) = bn(conv1×1,stride(x)) ("option B").
+//!
+//! Names: `conv1`, `bn1`, `conv2`, `bn2`, and the shortcut `{shortcut}.0` (conv) /
+//! `{shortcut}.1` (batch norm), where `shortcut` is `"shortcut"` in kuangliu/pytorch-cifar
+//! `models/resnet.py` and `"downsample"` in torchvision `models/resnet.py`.
+//!
+//! ## Reference
+//! K. He, X. Zhang, S. Ren, J. Sun, *Deep Residual Learning for Image Recognition*,
+//! CVPR 2016, <https://arxiv.org/abs/1512.03385>.
+
+use candle_core::{Module, ModuleT, Tensor};
+use candle_nn::{
+    batch_norm, conv2d_no_bias, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, VarBuilder,
+};
+
+/// A k×k convolution without bias, padding `padding`, stride `stride` (PyTorch
+/// `nn.Conv2d(cin, cout, k, stride, padding, bias=False)`); weight (cout, cin, k, k).
+///
+/// # Errors
+/// A candle error while creating the variable.
+pub fn conv(
+    cin: usize,
+    cout: usize,
+    k: usize,
+    stride: usize,
+    padding: usize,
+    vb: VarBuilder<'_>,
+) -> candle_core::Result<Conv2d> {
+    let cfg = Conv2dConfig {
+        padding,
+        stride,
+        ..Default::default()
+    };
+    conv2d_no_bias(cin, cout, k, cfg, vb)
+}
+
+/// PyTorch's `nn.BatchNorm2d(c)` on candle-nn's [`BatchNorm`]: eps 1e-5, momentum 0.1,
+/// affine; `weight`, `bias`, `running_mean`, `running_var` are variables of the VarMap.
+///
+/// Train mode normalises with the batch statistics (biased variance) and updates
+/// running ← 0.9·running + 0.1·batch (unbiased variance for `running_var`); eval mode
+/// uses the running statistics. Like PyTorch, train mode refuses a batch with one value
+/// per channel (B·H·W = 1), whose unbiased variance would be 0/0 and poison the running
+/// variance.
+#[derive(Debug, Clone)]
+pub struct BatchNorm2d(BatchNorm);
+
+impl ModuleT for BatchNorm2d {
+    fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        if train {
+            let channels = x.dim(1)?;
+            if x.elem_count() <= channels {
+                candle_core::bail!(
+                    "batch norm: expected more than 1 value per channel when training, got input of shape {:?} (use a batch of 2 or more, or eval mode)",
+                    x.dims()
+                )
+            }
+        }
+        self.0.forward_t(x, train)
+    }
+}
+
+/// A [`BatchNorm2d`] of `c` channels.
+///
+/// # Errors
+/// A candle error while creating the variables.
+pub fn bn(c: usize, vb: VarBuilder<'_>) -> candle_core::Result<BatchNorm2d> {
+    Ok(BatchNorm2d(batch_norm(c, BatchNormConfig::default(), vb)?))
+}
+
+/// Global average pooling (B, C, H, W) → (B, C). On the map sizes the reference models
+/// see (4×4 for kuangliu's ResNets at 32×32, 8×8 for WRN, any for torchvision's adaptive
+/// pool) it equals their `avg_pool2d`; on smaller inputs (8×8 digits) it still applies.
+///
+/// # Errors
+/// A candle error (input not of rank 4).
+pub fn global_avg_pool(x: &Tensor) -> candle_core::Result<Tensor> {
+    x.mean((2, 3))
+}
+
+/// One basic block (module docs).
+#[derive(Debug, Clone)]
+pub struct BasicBlock {
+    conv1: Conv2d,
+    bn1: BatchNorm2d,
+    conv2: Conv2d,
+    bn2: BatchNorm2d,
+    shortcut: Option<(Conv2d, BatchNorm2d)>,
+}
+
+impl BasicBlock {
+    /// A block from `cin` to `cout` channels with stride `stride`; the projection
+    /// shortcut, when needed, is named `{shortcut}.0` / `{shortcut}.1`.
+    ///
+    /// # Errors
+    /// A candle error while creating the variables.
+    pub fn new(
+        cin: usize,
+        cout: usize,
+        stride: usize,
+        shortcut: &str,
+        vb: VarBuilder<'_>,
+    ) -> candle_core::Result<Self> {
+        let projection = if stride != 1 || cin != cout {
+            let s = vb.pp(shortcut);
+            Some((
+                conv(cin, cout, 1, stride, 0, s.pp("0"))?,
+                bn(cout, s.pp("1"))?,
+            ))
+        } else {
+            None
+        };
+        Ok(Self {
+            conv1: conv(cin, cout, 3, stride, 1, vb.pp("conv1"))?,
+            bn1: bn(cout, vb.pp("bn1"))?,
+            conv2: conv(cout, cout, 3, 1, 1, vb.pp("conv2"))?,
+            bn2: bn(cout, vb.pp("bn2"))?,
+            shortcut: projection,
+        })
+    }
+
+    /// y = relu(bn2(conv2(relu(bn1(conv1(x))))) + s(x)).
+    ///
+    /// # Errors
+    /// A candle error.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let h = self.bn1.forward_t(&self.conv1.forward(x)?, train)?.relu()?;
+        let h = self.bn2.forward_t(&self.conv2.forward(&h)?, train)?;
+        let s = match &self.shortcut {
+            Some((c, b)) => b.forward_t(&c.forward(x)?, train)?,
+            None => x.clone(),
+        };
+        (h + s)?.relu()
+    }
+}
+
+/// A stage `{prefix}.0`, `{prefix}.1`, …: `blocks` basic blocks, the first from `cin`
+/// to `cout` with stride `stride`, the others `cout` → `cout` with stride 1
+/// (kuangliu `_make_layer`, torchvision `ResNet._make_layer`).
+///
+/// # Errors
+/// A candle error while creating the variables.
+pub fn stage(
+    cin: usize,
+    cout: usize,
+    blocks: usize,
+    stride: usize,
+    shortcut: &str,
+    vb: VarBuilder<'_>,
+) -> candle_core::Result<Vec<BasicBlock>> {
+    (0..blocks)
+        .map(|i| {
+            let (c, s) = if i == 0 { (cin, stride) } else { (cout, 1) };
+            BasicBlock::new(c, cout, s, shortcut, vb.pp(i.to_string()))
+        })
+        .collect()
+}
+
+/// Runs the blocks of a stage in order.
+///
+/// # Errors
+/// A candle error.
+pub fn forward_stage(blocks: &[BasicBlock], x: Tensor, train: bool) -> candle_core::Result<Tensor> {
+    blocks.iter().try_fold(x, |h, b| b.forward_t(&h, train))
+}
