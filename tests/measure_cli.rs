@@ -63,6 +63,7 @@ fn measure_reports_sharpness_eigenvalues_trace_and_wu_as_json() {
     assert_eq!(v["model"], "logistic");
     assert_eq!(v["examples"], 256);
     assert_eq!(v["parameters"], 650);
+    assert_eq!(v["hessian_batch"], 32);
     let s = &v["sharpness"];
     assert_eq!(s["batches"].as_array().unwrap().len(), 4);
     assert!(s["sharpness"].as_f64().unwrap() > 0.0);

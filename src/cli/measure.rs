@@ -42,7 +42,8 @@ pub struct MeasureArgs {
     /// The checkpoint (safetensors, PyTorch parameter names).
     #[arg(long, value_name = "FILE")]
     checkpoint: PathBuf,
-    /// The architecture of the checkpoint (`logistic`, `mlp-128-128`, …).
+    /// The architecture of the checkpoint (`logistic`, `mlp-128-128`, `resnet18`,
+    /// `resnet8-w16`, `wrn-28-10`, …).
     #[arg(long, value_name = "NAME")]
     model: String,
     /// The data whose training images are measured (`digits`: the embedded set).
@@ -63,9 +64,14 @@ pub struct MeasureArgs {
     /// Number of training examples measured (the first ones, unaugmented).
     #[arg(long, default_value_t = 1024)]
     examples: usize,
-    /// Batch size m of the sharpness (and micro-batch size of the Hessian).
+    /// Batch size m of the sharpness (and micro-batch size of the Hessian unless
+    /// --hessian-batch is given).
     #[arg(long, default_value_t = 128)]
     batch: usize,
+    /// Micro-batch size of the Hessian-vector products: less memory, same values in eval
+    /// mode (in --batch-norm train it defines the loss).
+    #[arg(long, value_name = "N")]
+    hessian_batch: Option<usize>,
     /// Ascent iterations of the sharpness.
     #[arg(long, value_name = "N", default_value_t = 20)]
     sharpness_steps: usize,
@@ -117,23 +123,12 @@ struct Output {
     measures: CheckpointMeasures,
 }
 
-/// The architecture named `name`: `logistic` or `mlp-W[-W…]`.
+/// The architecture named `name` (a usage error naming `--model` otherwise).
 fn architecture(name: &str) -> Result<Architecture, CliError> {
-    let bad = || {
-        usage(format!(
-            "--model '{name}' is not a known architecture: expected logistic or mlp-W[-W…] (e.g. mlp-128-128)"
-        ))
-    };
-    if name == "logistic" {
-        return Ok(Architecture::Logistic);
-    }
-    let widths = name.strip_prefix("mlp-").ok_or_else(bad)?;
-    let hidden = widths
-        .split('-')
-        .map(|w| w.parse::<usize>().ok().filter(|&w| w > 0))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(bad)?;
-    Ok(Architecture::Mlp { hidden })
+    Architecture::parse_for_key("--model", name).map_err(|e| match e {
+        ExperimentError::Config { key, message } => usage(format!("{key}: {message}")),
+        other => CliError::Run(other.into()),
+    })
 }
 
 /// The data named `spec`.
@@ -161,6 +156,9 @@ fn options(args: &MeasureArgs) -> Result<CheckpointOptions, CliError> {
     }
     if args.batch == 0 {
         return Err(usage("--batch must be at least 1"));
+    }
+    if args.hessian_batch == Some(0) {
+        return Err(usage("--hessian-batch must be at least 1"));
     }
     // The model is built in the requested dtype, so the measures use it as is.
     let dtype = None;
@@ -233,6 +231,7 @@ fn options(args: &MeasureArgs) -> Result<CheckpointOptions, CliError> {
     Ok(CheckpointOptions {
         examples: args.examples,
         batch: args.batch,
+        hessian_batch: args.hessian_batch,
         sharpness,
         hessian,
         wu: wu.map(|mut w| {
@@ -282,7 +281,7 @@ fn print_table(out: &Output, w: &mut impl Write) -> std::io::Result<()> {
             .collect();
         writeln!(
             w,
-            "λ_max       {}  (Lanczos, {} steps, {}; loss {:.6}; {:.1} s)",
+            "λ_max       {}  (Lanczos, {} steps, {}, micro-batches of {}; loss {:.6}; {:.1} s)",
             values.join(", "),
             h.lanczos_steps,
             if h.converged {
@@ -290,6 +289,7 @@ fn print_table(out: &Output, w: &mut impl Write) -> std::io::Result<()> {
             } else {
                 "step budget reached"
             },
+            m.hessian_batch,
             h.loss,
             h.seconds
         )?;

@@ -17,8 +17,14 @@ use serde::{Deserialize, Serialize};
 pub struct CheckpointOptions {
     /// The first `examples` training images (unaugmented, in order) are measured.
     pub examples: usize,
-    /// Batch size m of the sharpness batches and micro-batch size of the Hessian.
+    /// Batch size m of the sharpness batches (and of the Hessian's micro-batches unless
+    /// `hessian_batch` is set).
     pub batch: usize,
+    /// Micro-batch size of the Hessian-vector products (None: `batch`). In evaluation
+    /// mode the products do not depend on it (only the memory does: a double backward
+    /// holds about 8× the memory of a gradient); in train-mode batch norm it defines the
+    /// loss.
+    pub hessian_batch: Option<usize>,
     /// Worst-case sharpness (None: skipped).
     pub sharpness: Option<SharpnessOptions>,
     /// Hessian eigenvalues and trace (None: skipped).
@@ -35,6 +41,7 @@ impl Default for CheckpointOptions {
         Self {
             examples: 1024,
             batch: 128,
+            hessian_batch: None,
             sharpness: Some(SharpnessOptions::default()),
             hessian: Some(HessianOptions::default()),
             wu: None,
@@ -50,6 +57,8 @@ pub struct CheckpointMeasures {
     pub examples: usize,
     /// Batch size m.
     pub batch: usize,
+    /// Micro-batch size of the Hessian-vector products.
+    pub hessian_batch: usize,
     /// Number of trainable parameters.
     pub parameters: usize,
     /// Worst-case sharpness.
@@ -95,8 +104,26 @@ pub fn measure_checkpoint(
         Some(s) => Some(worst_case_sharpness(model, &batches, s)?),
         None => None,
     };
+    let hessian_batch = options.hessian_batch.unwrap_or(options.batch);
     let hessian = match &options.hessian {
-        Some(h) => Some(hessian_spectrum(model, &batches, h)?),
+        Some(h) if hessian_batch == options.batch => Some(hessian_spectrum(model, &batches, h)?),
+        Some(h) => {
+            if hessian_batch == 0 {
+                return Err(ExperimentError::config(
+                    "hessian_batch",
+                    "must be at least 1",
+                ));
+            }
+            let micro = fixed_batches(
+                train,
+                normalization,
+                options.examples,
+                hessian_batch,
+                model.device(),
+                model.dtype(),
+            )?;
+            Some(hessian_spectrum(model, &micro, h)?)
+        }
         None => None,
     };
     let wu = match &options.wu {
@@ -116,6 +143,7 @@ pub fn measure_checkpoint(
     Ok(CheckpointMeasures {
         examples,
         batch: options.batch,
+        hessian_batch,
         parameters: model.parameter_count(),
         sharpness,
         hessian,

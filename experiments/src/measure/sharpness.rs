@@ -187,7 +187,8 @@ fn evaluate(model: &Model, params: &[Var], batch: &Batch) -> Result<(f64, f64, V
     let g = params
         .iter()
         .map(|p| match grads.get(p.as_tensor()) {
-            Some(g) => Ok(g.clone()),
+            // Detached: the gradient would otherwise keep this pass's graph alive.
+            Some(g) => Ok(g.detach()),
             None => Ok(p.as_tensor().zeros_like()?),
         })
         .collect::<Result<Vec<_>>>()?;

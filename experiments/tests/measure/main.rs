@@ -6,6 +6,7 @@
 
 mod hessian;
 mod hvp;
+mod resnet;
 mod sharpness;
 mod support;
 mod worker;
