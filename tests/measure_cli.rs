@@ -43,6 +43,8 @@ fn measure_reports_sharpness_eigenvalues_trace_and_wu_as_json() {
         "256",
         "--batch",
         "64",
+        "--hessian-batch",
+        "32",
         "--hutchinson",
         "4",
         "--lanczos-k",
