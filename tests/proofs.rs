@@ -17,3 +17,4 @@ mod registry;
 mod sgd_as_smoothing;
 mod sigma_nice;
 mod stability;
+mod train_cli;

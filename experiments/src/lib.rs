@@ -12,5 +12,8 @@ pub mod error;
 pub mod io;
 pub mod measure;
 pub mod models;
+pub mod optimizer;
+pub mod predictions;
+pub mod train;
 
 pub use error::{ExperimentError, Result};

@@ -5,6 +5,7 @@ mod check;
 mod measure;
 mod schedule;
 mod smooth;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     Smooth(smooth::SmoothArgs),
     /// Print the per-stage (η, b, β, δ/δ_prev, parameter updates) table of a schedule.
     Schedule(schedule::ScheduleArgs),
+    /// Train a network (config file and/or flags), writing records and checkpoints.
+    Train(train::TrainArgs),
     /// Measure a checkpoint: worst-case sharpness, Hessian eigenvalues and trace, Wu et al.
     Measure(measure::MeasureArgs),
 }
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Check(args) => check::run(args),
         Command::Smooth(args) => smooth::run(args),
         Command::Schedule(args) => schedule::run(args),
+        Command::Train(args) => train::run(args),
         Command::Measure(args) => measure::run(args),
     }
 }

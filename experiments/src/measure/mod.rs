@@ -1,7 +1,8 @@
-//! Measurements of a trained network at a checkpoint: exact Hessian-vector products
-//! ([`hvp`], on the second-order [`worker`] thread), the top Hessian eigenvalues and the
-//! Hutchinson trace ([`hessian`]), worst-case ℓ∞ m-sharpness ([`sharpness`], spec
-//! §10.2), and Wu et al.'s sharpness and non-uniformity ([`wu`]).
+//! Measurements of a trained network at a checkpoint: gradient noise C² (spec §10.2,
+//! [`gradient_noise`]), exact Hessian-vector products ([`hvp`], on the second-order
+//! [`worker`] thread), the top Hessian eigenvalues and the Hutchinson trace
+//! ([`hessian`]), worst-case ℓ∞ m-sharpness ([`sharpness`], spec §10.2), and Wu et al.'s
+//! sharpness and non-uniformity ([`wu`]); [`checkpoint`] takes them all at once.
 //!
 //! Every measure runs on a fixed set of examples: the first `examples` training images,
 //! unaugmented and in order, in batches of `batch` ([`fixed_batches`]; spec §10.2: 1024
@@ -9,6 +10,7 @@
 //! included, are exactly as they were after every measurement.
 
 pub mod checkpoint;
+pub mod gradient_noise;
 pub mod hessian;
 pub mod hvp;
 pub mod sharpness;

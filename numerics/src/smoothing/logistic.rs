@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 ///   is 3e−3.
 /// * Gaussian kernels with w√s > 1: softplus(z) = max(z, 0) + h(z) with
 ///   h(z) = log(1 + e^{−|z|}). E[max(μ + σZ, 0)] = μΦ(μ/σ) + σφ(μ/σ) (σ = w√s) is exact;
-///   h (and σ(z) − 1[z > 0], σ') decays like e^{−|z|}, so its expectation
+///   h (and σ(z) − 1\[z > 0\], σ') decays like e^{−|z|}, so its expectation
 ///   (1/σ)∫ h(z) φ((z − μ)/σ) dz is a composite 10-node Gauss–Legendre rule on
 ///   z ∈ [−38, 0] ∪ [0, 38], split at the kink z = 0 (160 nodes in all).
 /// * BALL: a Gauss–Jacobi rule on the compact support converges geometrically, with
