@@ -82,6 +82,15 @@ fn measure_reports_sharpness_eigenvalues_trace_and_wu_as_json() {
     let trace = h["trace"]["mean"].as_f64().unwrap();
     // A PSD Hessian (convex model): tr H ≥ λ_max.
     assert!(trace > eig[0] * 0.5, "trace {trace} vs λ_max {}", eig[0]);
+    let c2 = v["noise"]["c2"].as_f64().unwrap();
+    assert_eq!(v["noise"]["examples"], 256);
+    assert!(c2 > 0.0);
+    // δ = ηC/√b with η = 0.1, b = 8 (spec §3).
+    let delta = v["delta"]["sgd"].as_f64().unwrap();
+    assert!(
+        (delta - 0.1 * (c2 / 8.0).sqrt()).abs() < 1e-12 * delta,
+        "{delta}"
+    );
     let wu = &v["wu"];
     assert_eq!(wu["samples"], 16);
     assert_eq!(wu["stability"]["query"]["population"], 1438);
@@ -125,6 +134,14 @@ fn measure_rejects_bad_flags_and_files() {
     assert_usage_error(
         &with(&["--model", "logistic", "--learning-rate", "0.1"]),
         "--batch-size",
+    );
+    assert_usage_error(
+        &with(&["--model", "logistic", "--c2-examples", "1"]),
+        "--c2-examples",
+    );
+    assert_usage_error(
+        &with(&["--model", "logistic", "--momentum", "1"]),
+        "--momentum",
     );
     assert_usage_error(
         &with(&["--model", "logistic", "--device", "tpu"]),

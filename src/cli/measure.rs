@@ -1,16 +1,20 @@
-//! `igo measure`: sharpness, Hessian eigenvalues and trace (and Wu et al.'s quantities)
-//! of a saved checkpoint — igo's own or a PyTorch `state_dict` saved as safetensors.
+//! `igo measure`: gradient noise C² and δ, sharpness, Hessian eigenvalues and trace (and
+//! Wu et al.'s quantities) of a saved checkpoint — igo's own or a PyTorch `state_dict`
+//! saved as safetensors.
 
 use super::{usage, CliError};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use experiments::data::{digits, Split};
-use experiments::measure::checkpoint::{measure_checkpoint, CheckpointMeasures, CheckpointOptions};
+use experiments::measure::checkpoint::{
+    measure_checkpoint, CheckpointMeasures, CheckpointOptions, NoiseOptions,
+};
 use experiments::measure::hessian::HessianOptions;
 use experiments::measure::sharpness::SharpnessOptions;
 use experiments::measure::wu::{StabilityQuery, WuOptions};
 use experiments::measure::BatchNormMode;
 use experiments::models::{Architecture, Model};
+use experiments::train::Delta;
 use experiments::ExperimentError;
 use numerics::Seed;
 use serde::Serialize;
@@ -91,12 +95,22 @@ pub struct MeasureArgs {
     /// 2N per-example Hessian-vector products per Lanczos step).
     #[arg(long, value_name = "N", default_value_t = 0)]
     wu: usize,
-    /// Learning rate η for Wu's stability verdict.
+    /// Size of the seeded subset on which C² = (1/N)Σ‖∇fᵢ − ∇f‖² is measured (0: skipped).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    c2_examples: usize,
+    /// Learning rate η: δ = ηC/√b (and its momentum forms), and Wu's stability verdict.
     #[arg(long, value_name = "ETA")]
     learning_rate: Option<f64>,
-    /// Batch size b for Wu's stability verdict.
+    /// Batch size b: δ and Wu's stability verdict.
     #[arg(long, value_name = "B")]
     batch_size: Option<usize>,
+    /// Momentum β of the SHB/NSHB forms of δ (0: SGD).
+    #[arg(long, value_name = "BETA", default_value_t = 0.0)]
+    momentum: f64,
+    /// Gradient bound K of the SHB/NSHB forms of δ (default: the measured ‖∇f‖ on the
+    /// C² subset, a lower bound).
+    #[arg(long, value_name = "K")]
+    gradient_bound: Option<f64>,
     /// Skip the sharpness.
     #[arg(long)]
     no_sharpness: bool,
@@ -121,6 +135,8 @@ struct Output {
     dtype: String,
     #[serde(flatten)]
     measures: CheckpointMeasures,
+    /// δ for the given η and b (with C² measured here).
+    delta: Option<Delta>,
 }
 
 /// The architecture named `name` (a usage error naming `--model` otherwise).
@@ -217,10 +233,24 @@ fn options(args: &MeasureArgs) -> Result<CheckpointOptions, CliError> {
         (None, None) => None,
         _ => return Err(usage("--learning-rate and --batch-size go together")),
     };
-    if stability.is_some() && args.wu == 0 {
+    if stability.is_some() && args.wu == 0 && args.c2_examples == 0 {
         return Err(usage(
-            "--learning-rate/--batch-size are used by Wu's stability verdict: add --wu N",
+            "--learning-rate/--batch-size are used by δ (needs --c2-examples ≥ 2) and Wu's verdict (--wu N)",
         ));
+    }
+    if !(0.0..1.0).contains(&args.momentum) {
+        return Err(usage(format!(
+            "--momentum must be in [0, 1), got {}",
+            args.momentum
+        )));
+    }
+    if let Some(k) = args.gradient_bound {
+        if !(k >= 0.0 && k.is_finite()) {
+            return Err(usage(format!("--gradient-bound must be ≥ 0, got {k}")));
+        }
+    }
+    if args.c2_examples == 1 {
+        return Err(usage("--c2-examples must be 0 (skipped) or at least 2"));
     }
     let wu = (args.wu > 0).then(|| WuOptions {
         dtype,
@@ -232,6 +262,11 @@ fn options(args: &MeasureArgs) -> Result<CheckpointOptions, CliError> {
         examples: args.examples,
         batch: args.batch,
         hessian_batch: args.hessian_batch,
+        noise: (args.c2_examples >= 2).then_some(NoiseOptions {
+            examples: args.c2_examples,
+            estimator: None,
+            seed: Seed(args.seed),
+        }),
         sharpness,
         hessian,
         wu: wu.map(|mut w| {
@@ -259,6 +294,20 @@ fn print_table(out: &Output, w: &mut impl Write) -> std::io::Result<()> {
         "data        {}: first {} training examples, unaugmented, batches of {}",
         out.data, m.examples, m.batch
     )?;
+    if let Some(n) = &m.noise {
+        writeln!(
+            w,
+            "C²          {:.6e}  (‖∇f‖ = {:.4e}; {} examples, {:?})",
+            n.c2, n.gradient_norm, n.examples, n.estimator
+        )?;
+    }
+    if let Some(d) = &out.delta {
+        writeln!(
+            w,
+            "δ           SGD ηC/√b = {:.6e}; SHB {:.6e}, NSHB {:.6e} (K = {:.4e})",
+            d.sgd, d.shb, d.nshb, d.k
+        )?;
+    }
     if let Some(s) = &m.sharpness {
         writeln!(
             w,
@@ -358,6 +407,16 @@ pub fn run(args: MeasureArgs) -> Result<ExitCode, CliError> {
         .with_context(|| format!("loading {}", args.checkpoint.display()))?;
     let measures = measure_checkpoint(&model, &split.train, &split.normalization, &options)
         .map_err(config_to_usage)?;
+    let delta = match (args.learning_rate, args.batch_size, &measures.noise) {
+        (Some(eta), Some(b), Some(n)) => Some(Delta::new(
+            eta,
+            b,
+            args.momentum,
+            n.c2,
+            args.gradient_bound.unwrap_or(n.gradient_norm),
+        )),
+        _ => None,
+    };
     let out = Output {
         checkpoint: args.checkpoint.clone(),
         model: architecture.slug(),
@@ -365,6 +424,7 @@ pub fn run(args: MeasureArgs) -> Result<ExitCode, CliError> {
         device: args.device.clone(),
         dtype: format!("{dtype:?}").to_lowercase(),
         measures,
+        delta,
     };
     let mut stdout = std::io::stdout().lock();
     if args.json {

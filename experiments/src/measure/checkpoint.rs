@@ -1,16 +1,41 @@
 //! Every measure of a checkpoint in one call, on the same fixed examples (spec §10.2):
-//! worst-case sharpness, the top Hessian eigenvalues and trace, and (on a smaller subset)
-//! Wu et al.'s quantities. This is what `igo measure` prints and what a training run
+//! gradient noise C² (on a seeded subset, [`super::gradient_noise`]), worst-case
+//! sharpness, the top Hessian eigenvalues and trace, and (on a smaller subset) Wu et
+//! al.'s quantities. This is what `igo measure` prints and what a training run
 //! records at checkpoint epochs.
 
 use super::fixed_batches;
+use super::gradient_noise::{gradient_noise, subset, Estimator, GradientNoise};
 use super::hessian::{hessian_spectrum, HessianOptions, HessianReport};
 use super::sharpness::{worst_case_sharpness, SharpnessOptions, SharpnessReport};
 use super::wu::{wu_quantities, WuOptions, WuReport};
-use crate::data::{ImageSet, Normalization};
+use crate::data::{Augmentation, ImageSet, Loader, Normalization};
 use crate::models::Model;
 use crate::{ExperimentError, Result};
+use numerics::Seed;
 use serde::{Deserialize, Serialize};
+
+/// Settings of the C² measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NoiseOptions {
+    /// Size N of the seeded subset of training examples ([`subset`]).
+    pub examples: usize,
+    /// The estimator (None: [`Estimator::auto`]).
+    pub estimator: Option<Estimator>,
+    /// Seed of the subset (and of the micro-batch partition).
+    pub seed: Seed,
+}
+
+impl Default for NoiseOptions {
+    /// 256 examples, automatic estimator, seed 0.
+    fn default() -> Self {
+        Self {
+            examples: 256,
+            estimator: None,
+            seed: Seed(0),
+        }
+    }
+}
 
 /// Which measures to take, and on which examples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +50,8 @@ pub struct CheckpointOptions {
     /// holds about 8× the memory of a gradient); in train-mode batch norm it defines the
     /// loss.
     pub hessian_batch: Option<usize>,
+    /// Gradient noise C² (None: skipped).
+    pub noise: Option<NoiseOptions>,
     /// Worst-case sharpness (None: skipped).
     pub sharpness: Option<SharpnessOptions>,
     /// Hessian eigenvalues and trace (None: skipped).
@@ -36,12 +63,13 @@ pub struct CheckpointOptions {
 }
 
 impl Default for CheckpointOptions {
-    /// 1024 examples in batches of 128, default sharpness and Hessian, no Wu.
+    /// 1024 examples in batches of 128, default C², sharpness and Hessian, no Wu.
     fn default() -> Self {
         Self {
             examples: 1024,
             batch: 128,
             hessian_batch: None,
+            noise: Some(NoiseOptions::default()),
             sharpness: Some(SharpnessOptions::default()),
             hessian: Some(HessianOptions::default()),
             wu: None,
@@ -61,6 +89,8 @@ pub struct CheckpointMeasures {
     pub hessian_batch: usize,
     /// Number of trainable parameters.
     pub parameters: usize,
+    /// Gradient noise C² and ‖∇f‖ on the C² subset.
+    pub noise: Option<GradientNoise>,
     /// Worst-case sharpness.
     pub sharpness: Option<SharpnessReport>,
     /// Hessian eigenvalues and trace.
@@ -100,6 +130,21 @@ pub fn measure_checkpoint(
         model.dtype(),
     )?;
     let examples = batches.iter().map(|b| b.indices.len()).sum();
+    let noise = match &options.noise {
+        Some(n) => {
+            let loader = Loader::new(
+                train,
+                normalization.clone(),
+                Augmentation::none(),
+                model.device(),
+                model.dtype(),
+            )?;
+            let indices = subset(train.len(), n.examples, n.seed);
+            let estimator = n.estimator.unwrap_or_else(|| Estimator::auto(model));
+            Some(gradient_noise(model, &loader, &indices, estimator, n.seed)?)
+        }
+        None => None,
+    };
     let sharpness = match &options.sharpness {
         Some(s) => Some(worst_case_sharpness(model, &batches, s)?),
         None => None,
@@ -145,6 +190,7 @@ pub fn measure_checkpoint(
         batch: options.batch,
         hessian_batch,
         parameters: model.parameter_count(),
+        noise,
         sharpness,
         hessian,
         wu,

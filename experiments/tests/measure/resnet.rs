@@ -3,9 +3,11 @@
 use super::support;
 use candle_core::{DType, Device, Tensor};
 use experiments::data::digits;
-use experiments::measure::hessian::{hessian_spectrum, HessianOptions};
+use experiments::measure::checkpoint::{measure_checkpoint, CheckpointOptions, NoiseOptions};
+use experiments::measure::hessian::HessianOptions;
 use experiments::measure::hvp::{Hvp, ModelLoss, ParameterLayout};
-use experiments::measure::sharpness::{worst_case_sharpness, SharpnessOptions};
+use experiments::measure::sharpness::SharpnessOptions;
+use experiments::measure::wu::WuOptions;
 use experiments::measure::{fixed_batches, worker, BatchNormMode};
 use experiments::models::{Architecture, Model};
 use numerics::{Seed, Vector};
@@ -157,33 +159,42 @@ fn resnet_hvp_matches_a_small_step_finite_difference() {
     assert!(rel < 1e-6, "{rel:e}");
 }
 
-/// The measures leave a batch-norm model exactly as it was.
+/// Every measure (C² with the micro-batch estimator, sharpness, Hessian in both
+/// batch-norm modes, Wu) leaves a batch-norm model exactly as it was.
 #[test]
 fn measures_leave_a_batch_norm_model_unchanged() {
     let split = digits::split().unwrap();
-    let batches = fixed_batches(
-        &split.train,
-        &split.normalization,
-        64,
-        32,
-        &Device::Cpu,
-        DType::F64,
-    )
-    .unwrap();
     let model = resnet();
     let before = support::variable_bits(&model);
     for mode in [BatchNormMode::Eval, BatchNormMode::TrainPerMicroBatch] {
-        let options = HessianOptions {
-            top_k: 1,
-            lanczos_steps: 5,
-            hutchinson_probes: 2,
-            batch_norm: mode,
-            ..HessianOptions::default()
+        let options = CheckpointOptions {
+            examples: 64,
+            batch: 32,
+            hessian_batch: Some(16),
+            noise: Some(NoiseOptions {
+                examples: 64,
+                ..NoiseOptions::default()
+            }),
+            sharpness: Some(SharpnessOptions::default()),
+            hessian: Some(HessianOptions {
+                top_k: 1,
+                lanczos_steps: 5,
+                hutchinson_probes: 2,
+                batch_norm: mode,
+                ..HessianOptions::default()
+            }),
+            wu: Some(WuOptions {
+                lanczos_steps: 3,
+                ..WuOptions::default()
+            }),
+            wu_examples: 4,
         };
-        let r = hessian_spectrum(&model, &batches, &options).unwrap();
-        assert!(r.lambda_max().is_finite());
+        let m = measure_checkpoint(&model, &split.train, &split.normalization, &options).unwrap();
+        assert_eq!(m.examples, 64);
+        assert!(m.noise.unwrap().c2 > 0.0);
+        assert!(m.sharpness.unwrap().sharpness >= 0.0);
+        assert!(m.hessian.unwrap().lambda_max().is_finite());
+        assert_eq!(m.wu.unwrap().samples, 4);
+        assert_eq!(support::variable_bits(&model), before);
     }
-    let s = worst_case_sharpness(&model, &batches, &SharpnessOptions::default()).unwrap();
-    assert!(s.sharpness >= 0.0);
-    assert_eq!(support::variable_bits(&model), before);
 }
