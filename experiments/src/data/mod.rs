@@ -1,12 +1,19 @@
 //! Image classification data held in host memory: [`ImageSet`] (u8 pixels, channel-major
-//! per image, labels), [`Split`] (train + test + normalisation), and the readers.
+//! per image, labels), [`Split`] (train + test + normalisation), and the readers:
+//! [`cifar`] (CIFAR-10/100 binary), [`mnist`] (IDX), [`image_folder`] (ImageNet-style
+//! folders), [`digits`] (embedded); [`DataSource`] picks one from a config or `--data`.
 
 pub mod augment;
+pub mod cifar;
 pub mod digits;
+pub mod image_folder;
 pub mod loader;
+pub mod mnist;
+pub mod source;
 
-pub use augment::Augmentation;
+pub use augment::{Augmentation, RandomResizedCrop};
 pub use loader::{Batch, Loader};
+pub use source::{DataSource, DATA_FLAG_FORMS};
 
 use crate::{ExperimentError, Result};
 use serde::{Deserialize, Serialize};
