@@ -155,6 +155,14 @@ fn measure_rejects_bad_flags_and_files() {
         err.contains("model.safetensors") && err.contains("layers.0"),
         "{err}"
     );
+    let no_data = igo(&with(&[
+        "--model",
+        "logistic",
+        "--data",
+        "cifar10:/nonexistent/cifar",
+    ]));
+    assert!(matches!(no_data.status.code(), Some(1 | 2)));
+    assert!(String::from_utf8_lossy(&no_data.stderr).contains("/nonexistent/cifar"));
     let missing = igo(&[
         "measure",
         "--checkpoint",

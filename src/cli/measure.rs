@@ -5,7 +5,7 @@
 use super::{usage, CliError};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use experiments::data::{digits, Split};
+use experiments::data::{DataSource, Split};
 use experiments::measure::checkpoint::{
     measure_checkpoint, CheckpointMeasures, CheckpointOptions, NoiseOptions,
 };
@@ -50,7 +50,8 @@ pub struct MeasureArgs {
     /// `resnet8-w16`, `wrn-28-10`, …).
     #[arg(long, value_name = "NAME")]
     model: String,
-    /// The data whose training images are measured (`digits`: the embedded set).
+    /// The data whose training images are measured: digits (embedded), cifar10:PATH,
+    /// cifar100:PATH, cifar100-coarse:PATH, mnist:PATH, image-folder:PATH.
     #[arg(long, value_name = "SPEC", default_value = "digits")]
     data: String,
     /// Device: cpu, cuda or cuda:N.
@@ -147,18 +148,20 @@ fn architecture(name: &str) -> Result<Architecture, CliError> {
     })
 }
 
-/// The data named `spec`.
+/// The data named `spec` (`digits`, `cifar10:PATH`, …: [`DataSource`]'s flag forms).
 fn data(spec: &str) -> Result<Split, CliError> {
-    match spec {
-        "digits" => Ok(digits::split().context("the embedded digits")?),
-        other => Err(usage(format!(
-            "--data '{other}': only 'digits' (the embedded set) is available to igo measure so far"
-        ))),
-    }
+    let source: DataSource = spec.parse().map_err(config_to_usage)?;
+    source.validate().map_err(config_to_usage)?;
+    Ok(source
+        .load()
+        .with_context(|| format!("reading --data {spec}"))?)
 }
 
 fn config_to_usage(e: ExperimentError) -> CliError {
     match e {
+        ExperimentError::Config { key, message } if key.starts_with("--") => {
+            usage(format!("{key}: {message}"))
+        }
         ExperimentError::Config { key, message } => {
             usage(format!("--{}: {message}", key.replace('_', "-")))
         }
