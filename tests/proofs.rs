@@ -9,6 +9,7 @@ mod definition_2_1;
 mod explicit_go;
 mod lecture_003;
 mod lemma_2_1;
+mod measure_cli;
 mod momentum;
 mod numerics_properties;
 mod rastrigin;

@@ -2,6 +2,7 @@
 //! a library.
 
 mod check;
+mod measure;
 mod schedule;
 mod smooth;
 mod train;
@@ -27,6 +28,8 @@ enum Command {
     Schedule(schedule::ScheduleArgs),
     /// Train a network (config file and/or flags), writing records and checkpoints.
     Train(train::TrainArgs),
+    /// Measure a checkpoint: worst-case sharpness, Hessian eigenvalues and trace, Wu et al.
+    Measure(measure::MeasureArgs),
 }
 
 /// An error of the command line, with its exit status.
@@ -75,5 +78,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Smooth(args) => smooth::run(args),
         Command::Schedule(args) => schedule::run(args),
         Command::Train(args) => train::run(args),
+        Command::Measure(args) => measure::run(args),
     }
 }

@@ -6,6 +6,9 @@
 //! interrupted (Ctrl-C / SIGTERM after the current step; the last finished epoch is
 //! kept and `--resume` continues).
 
+// Flag docs are clap help texts with placeholders such as <DIR>, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 use super::{usage, CliError};
 use clap::{Args, ValueEnum};
 use experiments::data::DataSource;
