@@ -395,7 +395,6 @@ fn augmentation_from_bool_or_table<'de, D: Deserializer<'de>>(
                 crop_padding: t.crop_padding,
                 horizontal_flip: t.horizontal_flip,
                 rotation_degrees: t.rotation_degrees,
-                ..Augmentation::none()
             })
         }
     }
