@@ -122,6 +122,9 @@ pub struct TrainArgs {
     /// Measure C² every K epochs (0: only at initialisation).
     #[arg(long, value_name = "K")]
     c2_every: Option<usize>,
+    /// Measure sharpness and λ_max every K epochs and after the last (0: never).
+    #[arg(long, value_name = "K")]
+    measure_every: Option<usize>,
     /// No progress output (the summary line is still printed).
     #[arg(long, short)]
     quiet: bool,
@@ -152,6 +155,7 @@ impl TrainArgs {
             || self.checkpoint_every.is_some()
             || self.c2_subset.is_some()
             || self.c2_every.is_some()
+            || self.measure_every.is_some()
     }
 }
 
@@ -258,6 +262,9 @@ fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
     if let Some(k) = args.c2_every {
         c.measurements.c2_every = k;
     }
+    if let Some(k) = args.measure_every {
+        c.measurements.every = k;
+    }
     c.validate().map_err(lib_error)?;
     Ok(c)
 }
@@ -318,8 +325,14 @@ fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
         .delta
         .map_or(String::new(), |d| format!("  δ {:.4}", d.of(r.optimizer)));
     let c2 = r.c2.map_or(String::new(), |c| format!("  C² {c:.4}"));
+    let measured: String = r
+        .measurements
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "sharpness" | "lambda_max" | "trace"))
+        .map(|(k, v)| format!("  {k} {v:.4e}"))
+        .collect();
     format!(
-        "epoch {}/{}  train loss {:.4}  test loss {:.4}  test acc {:.2}%  η {:.4}  b {}  β {}{delta}{c2}  {:.0} img/s  {:.2} s",
+        "epoch {}/{}  train loss {:.4}  test loss {:.4}  test acc {:.2}%  η {:.4}  b {}  β {}{delta}{c2}{measured}  {:.0} img/s  {:.2} s",
         r.epoch + 1,
         epochs,
         r.train_loss,
@@ -378,9 +391,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode, CliError> {
     } else {
         Some(&mut lines)
     };
+    // Sharpness, λ_max (and the trace) at the epochs of `measurements.every`.
+    let mut measure = experiments::measure::hook::MeasureHook::new();
     let hooks = Hooks {
         observer,
-        measurements: None,
+        measurements: Some(&mut measure),
         stop: Some(&stop),
     };
     let (summary, dir) = match &args.resume {

@@ -12,6 +12,7 @@
 pub mod checkpoint;
 pub mod gradient_noise;
 pub mod hessian;
+pub mod hook;
 pub mod hvp;
 pub mod sharpness;
 pub mod worker;
