@@ -9,6 +9,7 @@
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod experiment;
 pub mod io;
 pub mod measure;
 pub mod models;

@@ -2,6 +2,7 @@
 //! a library.
 
 mod check;
+mod experiment;
 mod measure;
 mod schedule;
 mod smooth;
@@ -28,6 +29,9 @@ enum Command {
     Schedule(schedule::ScheduleArgs),
     /// Train a network (config file and/or flags), writing records and checkpoints.
     Train(train::TrainArgs),
+    /// Test the papers' predictions at CPU scale (P1/P2, P4/P5, P7, P8 of spec §10.5).
+    #[command(subcommand)]
+    Experiment(experiment::ExperimentCommand),
     /// Measure a checkpoint: worst-case sharpness, Hessian eigenvalues and trace, Wu et al.
     Measure(measure::MeasureArgs),
 }
@@ -78,6 +82,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Smooth(args) => smooth::run(args),
         Command::Schedule(args) => schedule::run(args),
         Command::Train(args) => train::run(args),
+        Command::Experiment(command) => experiment::run(command),
         Command::Measure(args) => measure::run(args),
     }
 }

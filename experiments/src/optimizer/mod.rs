@@ -1,6 +1,7 @@
 //! Optimizers on candle variables: SGD, heavy ball (SHB), normalized heavy ball (NSHB)
 //! and Nesterov with optional coupled weight decay ([`Momentum`]), and SAM on top of any
-//! of them ([`Sam`]). candle-nn's `SGD` has no momentum, so igo writes its own.
+//! of them ([`Sam`]), and the Gaussian-smoothed gradient of explicit graduated
+//! optimization ([`Smoothed`]). candle-nn's `SGD` has no momentum, so igo writes its own.
 //!
 //! An optimizer holds the trainable parameters by name (batch-norm running statistics
 //! are not parameters and are never updated or decayed here) and its state as detached
@@ -10,9 +11,11 @@
 
 pub mod momentum;
 pub mod sam;
+pub mod smoothed;
 
 pub use momentum::{Momentum, MomentumConfig, OptimizerKind};
 pub use sam::Sam;
+pub use smoothed::Smoothed;
 
 use crate::models::Model;
 use crate::Result;
@@ -64,6 +67,9 @@ pub enum Optimizer {
     Momentum(Momentum),
     /// SAM with a momentum method as its base optimizer.
     Sam(Sam),
+    /// Explicit graduated optimization: a momentum method stepping with the gradient
+    /// of the Gaussian-smoothed loss.
+    Smoothed(Smoothed),
 }
 
 impl Optimizer {
@@ -86,6 +92,7 @@ impl Optimizer {
                 Ok(value)
             }
             Optimizer::Sam(s) => s.step(loss, buffers),
+            Optimizer::Smoothed(s) => s.step(loss, buffers),
         }
     }
 
@@ -95,6 +102,7 @@ impl Optimizer {
         match self {
             Optimizer::Momentum(m) => m,
             Optimizer::Sam(s) => s.base(),
+            Optimizer::Smoothed(s) => s.base(),
         }
     }
 
@@ -103,6 +111,7 @@ impl Optimizer {
         match self {
             Optimizer::Momentum(m) => m,
             Optimizer::Sam(s) => s.base_mut(),
+            Optimizer::Smoothed(s) => s.base_mut(),
         }
     }
 

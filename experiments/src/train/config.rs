@@ -125,6 +125,15 @@ pub struct OptimizerConfig {
     /// SAM radius ρ ≥ 0 (0 = SAM off).
     #[serde(default)]
     pub sam_rho: f64,
+    /// Explicit graduated optimization: K ≥ 1 Gaussian draws per step, the gradient
+    /// averaged over w + δu (0 = off; δ per epoch from `schedule.smoothing_radius`;
+    /// [`crate::optimizer::Smoothed`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub smoothing_samples: usize,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 fn default_kind() -> OptimizerKind {
@@ -139,6 +148,7 @@ impl Default for OptimizerConfig {
             nesterov: false,
             weight_decay: 0.0,
             sam_rho: 0.0,
+            smoothing_samples: 0,
         }
     }
 }
@@ -456,6 +466,7 @@ impl RunConfig {
                 batch_size: Some(ScheduleSpec::constant(32.0)),
                 momentum: None,
                 preset: None,
+                smoothing_radius: None,
             },
             evaluation: EvaluationConfig::default(),
             checkpoint: CheckpointConfig::default(),
@@ -553,6 +564,27 @@ impl RunConfig {
                 "finite and ≥ 0 (0 = off)",
                 o.sam_rho,
             ));
+        }
+        match (o.smoothing_samples, &self.schedule.smoothing_radius) {
+            (0, Some(_)) => {
+                return Err(ExperimentError::config(
+                    "schedule.smoothing_radius",
+                    "needs optimizer.smoothing_samples ≥ 1 (the Gaussian draws per step)",
+                ))
+            }
+            (k, None) if k > 0 => {
+                return Err(ExperimentError::config(
+                    "optimizer.smoothing_samples",
+                    format!("{k} draws per step need schedule.smoothing_radius (δ per epoch)"),
+                ))
+            }
+            (k, _) if k > 0 && o.sam_rho > 0.0 => {
+                return Err(ExperimentError::config(
+                    "optimizer.smoothing_samples",
+                    "explicit graduated optimization cannot be combined with SAM (optimizer.sam_rho > 0)",
+                ))
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -28,6 +28,9 @@ pub struct EpochPlan {
     /// Whether the momentum buffers are reset to 0 before this epoch (Algorithm 6 as
     /// the authors' code runs it re-creates the optimizer every epoch).
     pub reset_momentum: bool,
+    /// δ of explicit graduated optimization (0: plain gradients).
+    #[serde(default)]
+    pub smoothing_radius: f64,
 }
 
 impl EpochPlan {
@@ -158,10 +161,18 @@ impl RunConfig {
                         momentum: momentum.at(e),
                         kind,
                         reset_momentum: false,
+                        smoothing_radius: 0.0,
                     })
                     .collect()
             }
         };
+        let mut plans: Vec<EpochPlan> = plans;
+        if let Some(spec) = &s.smoothing_radius {
+            let radius = spec.build("schedule.smoothing_radius", m)?;
+            for p in &mut plans {
+                p.smoothing_radius = radius.at(p.epoch);
+            }
+        }
         plans.into_iter().map(|p| self.check_epoch(p)).collect()
     }
 
@@ -250,6 +261,7 @@ impl RunConfig {
                 momentum: s.run_momentum,
                 kind: OptimizerKind::from_noise_optimizer(s.run_optimizer),
                 reset_momentum: s.momentum_reset,
+                smoothing_radius: 0.0,
             })
             .collect())
     }
@@ -277,6 +289,13 @@ impl RunConfig {
                 "schedule.momentum",
                 &format!("in [0, 1) at every epoch (epoch {e})"),
                 p.momentum,
+            ));
+        }
+        if !(p.smoothing_radius.is_finite() && p.smoothing_radius >= 0.0) {
+            return Err(range_error(
+                "schedule.smoothing_radius",
+                &format!("finite and ≥ 0 at every epoch (epoch {e})"),
+                p.smoothing_radius,
             ));
         }
         if p.kind == OptimizerKind::Sgd && p.momentum > 0.0 {

@@ -98,6 +98,9 @@ pub struct EpochRecord {
     pub seconds: f64,
     /// Training images per second (training steps only).
     pub images_per_second: f64,
+    /// δ of explicit graduated optimization in this epoch (absent when off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoothing_radius: Option<f64>,
     /// Values from the measurement hook at this epoch (sharpness, λ_max, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub measurements: BTreeMap<String, f64>,

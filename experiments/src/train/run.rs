@@ -19,7 +19,7 @@ use super::record::{
 use crate::data::{Augmentation, DataSource, Loader, Split};
 use crate::measure::gradient_noise::{self, Estimator};
 use crate::models::Model;
-use crate::optimizer::{Momentum, MomentumConfig, Optimizer, Sam};
+use crate::optimizer::{Momentum, MomentumConfig, Optimizer, Sam, Smoothed};
 use crate::{ExperimentError, Result};
 use candle_core::{DType, Tensor};
 use numerics::Seed;
@@ -323,6 +323,12 @@ impl<'h> Session<'h> {
         )?;
         let optimizer = if config.optimizer.sam_rho > 0.0 {
             Optimizer::Sam(Sam::new(base, config.optimizer.sam_rho)?)
+        } else if config.optimizer.smoothing_samples > 0 {
+            Optimizer::Smoothed(Smoothed::new(
+                base,
+                config.optimizer.smoothing_samples,
+                seed.child(0xE60),
+            )?)
         } else {
             Optimizer::Momentum(base)
         };
@@ -475,6 +481,9 @@ impl<'h> Session<'h> {
     }
 
     fn apply_plan(&mut self, plan: &EpochPlan) -> Result<()> {
+        if let Optimizer::Smoothed(s) = &mut self.optimizer {
+            s.set_radius(plan.smoothing_radius)?;
+        }
         let opt = self.optimizer.base_mut();
         if opt.kind() != plan.kind {
             opt.set_kind(plan.kind)?;
@@ -627,6 +636,8 @@ impl<'h> Session<'h> {
             delta,
             seconds: t0.elapsed().as_secs_f64(),
             images_per_second: seen as f64 / train_seconds.max(1e-9),
+            smoothing_radius: (self.config.optimizer.smoothing_samples > 0)
+                .then_some(plan.smoothing_radius),
             measurements,
         };
         let line = serde_json::to_string(&record)

@@ -41,6 +41,14 @@ pub struct ScheduleConfig {
     /// A paper method or Algorithm 6.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<Preset>,
+    /// δ per epoch of explicit graduated optimization (the standard deviation of the
+    /// Gaussian weight noise; with `optimizer.smoothing_samples`).
+    #[serde(
+        default,
+        deserialize_with = "spec_from_number_or_table",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub smoothing_radius: Option<ScheduleSpec>,
 }
 
 /// A value per epoch k, built on `numerics::schedule` (one implementation). In TOML

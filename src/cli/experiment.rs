@@ -1,0 +1,402 @@
+//! `igo experiment NAME`: the papers' predictions at CPU scale (spec §10.5–§10.6).
+//! Each trains its runs under `--out DIR/runs/…` (finished runs are skipped and stopped
+//! ones continued when the same command runs again), prints its tables and verdicts,
+//! and writes `DIR/verdicts.json`, `DIR/README.txt` and a CSV.
+//!
+//! Exit status: 0 when the experiment completed, whatever its verdicts (a prediction
+//! that does not hold is a result, printed as such); 1 when a run failed; 2 for a bad
+//! flag; 130 when interrupted (Ctrl-C / SIGTERM; run the same command to continue).
+
+use super::{usage, CliError};
+use clap::{Args, Subcommand};
+use experiments::data::DataSource;
+use experiments::experiment::{
+    self, explicit_go, methods, poly_power, sharpness_vs_delta, Common, Context, Outcome, Progress,
+    Start,
+};
+use experiments::models::Architecture;
+use experiments::train::{EpochPlan, EpochRecord, Observer, Status, StepProgress, Summary};
+use experiments::ExperimentError;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// `igo experiment` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCommand {
+    /// P1/P2: constant-(η, b) sweep of plain SGD; sharpness and accuracy against
+    /// δ = ηC/√b (spec §10.6).
+    SharpnessVsDelta(SweepArgs),
+    /// P4/P5: the four methods of arXiv 2311.08745 (δ ÷ √2 per stage), scaled to the data.
+    Methods(MethodsArgs),
+    /// P7: polynomial learning-rate decay with SHB over the power p.
+    PolyPower(PolyArgs),
+    /// P8: explicit graduated optimization (Gaussian-smoothed gradients, δ decreasing
+    /// per stage) against plain SGD.
+    ExplicitGo(EgoArgs),
+}
+
+/// Flags every experiment shares.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Experiment directory (default: runs/experiments/<name>).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Seeds, comma-separated.
+    #[arg(
+        long,
+        value_name = "S,…",
+        value_delimiter = ',',
+        default_value = "0,1,2"
+    )]
+    seeds: Vec<u64>,
+    /// Model: logistic, mlp-W[-W…], resnet8-w16, ….
+    #[arg(long, value_name = "NAME", default_value = "mlp-128-128")]
+    model: String,
+    /// Data source: digits | cifar10:PATH | cifar100:PATH | mnist:PATH | image-folder:PATH.
+    #[arg(long, value_name = "SPEC", default_value = "digits")]
+    data: String,
+    /// Device: cpu, cuda, cuda:N.
+    #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+    device: String,
+    /// Size of the fixed C² subset.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    c2_subset: usize,
+    /// No progress output (the report is still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// `igo experiment sharpness-vs-delta`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The η grid, comma-separated.
+    #[arg(
+        long = "lr",
+        value_name = "η,…",
+        value_delimiter = ',',
+        default_value = "0.01,0.03,0.1,0.3"
+    )]
+    learning_rates: Vec<f64>,
+    /// The b grid, comma-separated.
+    #[arg(
+        long = "batch",
+        value_name = "B,…",
+        value_delimiter = ',',
+        default_value = "4,16,64,256"
+    )]
+    batch_sizes: Vec<usize>,
+    /// Epochs of every run.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    epochs: usize,
+    /// Sharpness radius ρ (ℓ∞, worst case).
+    #[arg(long, value_name = "RHO", default_value_t = 2e-4)]
+    rho: f64,
+    /// Skip λ_max (sharpness only).
+    #[arg(long)]
+    no_lambda_max: bool,
+}
+
+/// `igo experiment methods`.
+#[derive(Debug, Args)]
+pub struct MethodsArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Epochs per stage (5 stages).
+    #[arg(long, value_name = "L", default_value_t = 4)]
+    stage_epochs: usize,
+    /// Whose per-stage lists: resnet18-cifar100, wrn28-10-cifar100, resnet34-imagenet.
+    #[arg(long, value_name = "NAME", default_value = "resnet18-cifar100")]
+    setting: String,
+}
+
+/// `igo experiment poly-power`.
+#[derive(Debug, Args)]
+pub struct PolyArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The powers p, comma-separated.
+    #[arg(
+        long,
+        value_name = "P,…",
+        value_delimiter = ',',
+        default_value = "0.25,0.5,0.9,1,2,4"
+    )]
+    powers: Vec<f64>,
+    /// Epochs M (η_m = η₀(1 − m/M)^p).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    epochs: usize,
+    /// Initial learning rate η₀.
+    #[arg(long = "lr", value_name = "X", default_value_t = 0.1)]
+    learning_rate: f64,
+    /// SHB momentum β.
+    #[arg(long, value_name = "BETA", default_value_t = 0.9)]
+    momentum: f64,
+    /// Batch size b.
+    #[arg(long = "batch", value_name = "B", default_value_t = 32)]
+    batch_size: usize,
+}
+
+/// `igo experiment explicit-go`.
+#[derive(Debug, Args)]
+pub struct EgoArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Number of stages (δ decreasing per stage as in ego.py).
+    #[arg(long, value_name = "M", default_value_t = 5)]
+    stages: usize,
+    /// Epochs per stage.
+    #[arg(long, value_name = "L", default_value_t = 4)]
+    stage_epochs: usize,
+    /// Gaussian draws u per step (gradient at w + δu averaged).
+    #[arg(long, value_name = "K", default_value_t = 4)]
+    samples: usize,
+    /// δ of the first stage (per-coordinate standard deviation of the weight noise).
+    #[arg(long, value_name = "X", default_value_t = 0.02)]
+    delta0: f64,
+    /// Learning rate of the first stage η₀ (explicit GO: η_k = η₀δ_k/δ₀).
+    #[arg(long = "lr", value_name = "X", default_value_t = 0.1)]
+    learning_rate: f64,
+    /// Batch size b.
+    #[arg(long = "batch", value_name = "B", default_value_t = 32)]
+    batch_size: usize,
+}
+
+/// A library error as a CLI error: config errors are usage errors (exit 2).
+fn lib_error(e: ExperimentError) -> CliError {
+    match e {
+        ExperimentError::Config { .. } => usage(e.to_string()),
+        other => CliError::Run(anyhow::Error::new(other)),
+    }
+}
+
+/// The command line as typed (arguments with spaces quoted).
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains(char::is_whitespace) {
+                format!("'{a}'")
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn common(args: &CommonArgs, name: &str) -> Result<Common, CliError> {
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join("experiments").join(name));
+    let mut c = Common::new(out);
+    c.seeds.clone_from(&args.seeds);
+    c.model = Architecture::parse_for_key("--model", &args.model).map_err(lib_error)?;
+    c.data = args.data.parse::<DataSource>().map_err(lib_error)?;
+    c.device.clone_from(&args.device);
+    c.c2_subset = args.c2_subset;
+    c.command = command_line();
+    Ok(c)
+}
+
+/// Progress over the runs: a bar on a terminal, one line per run otherwise.
+struct RunsProgress {
+    bar: Option<ProgressBar>,
+    terminal: bool,
+    quiet: bool,
+    total: usize,
+    index: usize,
+    name: String,
+    epochs: usize,
+}
+
+impl RunsProgress {
+    fn new(quiet: bool) -> Self {
+        Self {
+            bar: None,
+            terminal: std::io::stderr().is_terminal(),
+            quiet,
+            total: 0,
+            index: 0,
+            name: String::new(),
+            epochs: 0,
+        }
+    }
+
+    fn message(&self, epoch: usize, extra: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "{} epoch {}/{}{extra}",
+                self.name, epoch, self.epochs
+            ));
+        }
+    }
+}
+
+impl Observer for RunsProgress {
+    fn started(&mut self, _first: usize, epochs: usize) {
+        self.epochs = epochs;
+    }
+    fn epoch_started(&mut self, plan: &EpochPlan, _steps: usize) {
+        self.message(plan.epoch + 1, "");
+    }
+    fn step(&mut self, p: &StepProgress) {
+        if p.step % 20 == 0 || p.step == p.steps {
+            self.message(
+                p.epoch + 1,
+                &format!(" step {}/{} loss {:.4}", p.step, p.steps, p.loss),
+            );
+        }
+    }
+    fn epoch_finished(&mut self, r: &EpochRecord) {
+        self.message(
+            r.epoch + 1,
+            &format!(
+                " train loss {:.4} test acc {:.2}%",
+                r.train_loss,
+                100.0 * r.test_accuracy
+            ),
+        );
+    }
+}
+
+impl Progress for RunsProgress {
+    fn runs_started(&mut self, total: usize) {
+        self.total = total;
+        if self.terminal && !self.quiet {
+            let bar = ProgressBar::new(total as u64);
+            let style = ProgressStyle::with_template(
+                "runs [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            self.bar = Some(bar);
+        }
+    }
+    fn run_started(&mut self, index: usize, name: &str, _start: Start) {
+        self.index = index;
+        self.name = name.to_string();
+        self.message(0, "");
+    }
+    fn run_finished(&mut self, index: usize, name: &str, s: &Summary) {
+        let status = match s.status {
+            Status::Finished => "finished".to_string(),
+            Status::Diverged => "DIVERGED".to_string(),
+            other => format!("{other:?}").to_lowercase(),
+        };
+        let acc = s
+            .final_test_accuracy
+            .map_or("–".into(), |a| format!("{:.2}%", 100.0 * a));
+        let loss = s.final_train_loss.map_or("–".into(), |l| format!("{l:.4}"));
+        let line = format!(
+            "[{}/{}] {name}: {status}, train loss {loss}, test acc {acc}, {:.1} s",
+            index + 1,
+            self.total,
+            s.wall_seconds
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                if s.status == Status::Diverged {
+                    bar.println(line);
+                }
+            }
+            None if !self.quiet => eprintln!("{line}"),
+            None => {}
+        }
+    }
+}
+
+impl Drop for RunsProgress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Runs `igo experiment`.
+pub fn run(command: ExperimentCommand) -> Result<ExitCode, CliError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let quiet = match &command {
+        ExperimentCommand::SharpnessVsDelta(a) => a.common.quiet,
+        ExperimentCommand::Methods(a) => a.common.quiet,
+        ExperimentCommand::PolyPower(a) => a.common.quiet,
+        ExperimentCommand::ExplicitGo(a) => a.common.quiet,
+    };
+    let mut progress = RunsProgress::new(quiet);
+    let cx = Context {
+        progress: &mut progress,
+        stop: Some(&stop),
+    };
+    let (outcome, out) = match command {
+        ExperimentCommand::SharpnessVsDelta(a) => {
+            let mut o = sharpness_vs_delta::Options::new(common(&a.common, "sharpness-vs-delta")?);
+            o.learning_rates = a.learning_rates;
+            o.batch_sizes = a.batch_sizes;
+            o.epochs = a.epochs;
+            o.sharpness_rho = a.rho;
+            o.lambda_max = !a.no_lambda_max;
+            let out = o.common.out.clone();
+            (sharpness_vs_delta::run(&o, cx).map_err(lib_error)?, out)
+        }
+        ExperimentCommand::Methods(a) => {
+            let mut o = methods::Options::new(common(&a.common, "methods")?);
+            o.stage_epochs = a.stage_epochs;
+            o.setting = methods::parse_setting(&a.setting).map_err(lib_error)?;
+            let out = o.common.out.clone();
+            (methods::run(&o, cx).map_err(lib_error)?, out)
+        }
+        ExperimentCommand::PolyPower(a) => {
+            let mut o = poly_power::Options::new(common(&a.common, "poly-power")?);
+            o.powers = a.powers;
+            o.epochs = a.epochs;
+            o.learning_rate = a.learning_rate;
+            o.momentum = a.momentum;
+            o.batch_size = a.batch_size;
+            let out = o.common.out.clone();
+            (poly_power::run(&o, cx).map_err(lib_error)?, out)
+        }
+        ExperimentCommand::ExplicitGo(a) => {
+            let mut o = explicit_go::Options::new(common(&a.common, "explicit-go")?);
+            o.stages = a.stages;
+            o.stage_epochs = a.stage_epochs;
+            o.samples = a.samples;
+            o.delta0 = a.delta0;
+            o.learning_rate = a.learning_rate;
+            o.batch_size = a.batch_size;
+            let out = o.common.out.clone();
+            (explicit_go::run(&o, cx).map_err(lib_error)?, out)
+        }
+    };
+    drop(progress);
+    match outcome {
+        Outcome::Complete(report) => {
+            print!("{}", report.text());
+            println!(
+                "\nwritten: {} ({}, {}, the CSV and runs/)",
+                out.display(),
+                experiment::report::VERDICTS,
+                experiment::report::README
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Interrupted { completed, total } => {
+            eprintln!(
+                "interrupted: {completed} of {total} runs ended; run the same command again to continue ({})",
+                out.display()
+            );
+            Ok(ExitCode::from(130))
+        }
+    }
+}
