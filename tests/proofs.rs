@@ -6,6 +6,7 @@
 mod util;
 
 mod definition_2_1;
+mod experiment_cli;
 mod explicit_go;
 mod lecture_003;
 mod lemma_2_1;

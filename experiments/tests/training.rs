@@ -709,3 +709,53 @@ fn a_run_reads_cifar10_files_from_a_data_table() {
     let _ = std::fs::remove_dir_all(&data);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Explicit graduated optimization: δ per stage from the schedule, K draws per step,
+/// records carry δ, and a resumed run draws the same noise as an uninterrupted one.
+#[test]
+fn explicit_go_runs_record_the_radius_and_resume_bit_identically() {
+    let mut c = small(3);
+    c.optimizer.smoothing_samples = 3;
+    c.schedule.smoothing_radius = Some(ScheduleSpec::Stages {
+        values: vec![0.02, 0.01, 0.0],
+        stage_epochs: 1,
+        offset: 0,
+    });
+    let (a, b, plain) = (scratch("ego-a"), scratch("ego-b"), scratch("ego-plain"));
+    assert_eq!(run(&c, &a).status, Status::Finished);
+    let recs = records(&a);
+    let radii: Vec<Option<f64>> = recs.iter().map(|r| r.smoothing_radius).collect();
+    assert_eq!(radii, vec![Some(0.02), Some(0.01), Some(0.0)]);
+    let s = interrupted(&c, &b, 1, None);
+    assert_eq!(s.status, Status::Interrupted);
+    train::resume(&b, Hooks::default()).unwrap();
+    assert_same_run(&a, &b);
+    // The smoothing changes the trajectory: the same run without it differs in epoch 1
+    // (and the record has no radius).
+    let mut p = small(3);
+    p.schedule = c.schedule.clone();
+    p.schedule.smoothing_radius = None;
+    run(&p, &plain);
+    let plain_recs = records(&plain);
+    assert_eq!(plain_recs[0].smoothing_radius, None);
+    assert!(plain_recs[0].train_loss.to_bits() != recs[0].train_loss.to_bits());
+    // Smoothing needs its radius and cannot be combined with SAM.
+    let mut bad = c.clone();
+    bad.schedule.smoothing_radius = None;
+    assert!(
+        matches!(bad.validate(), Err(ExperimentError::Config { key, .. }) if key == "optimizer.smoothing_samples")
+    );
+    let mut bad = c.clone();
+    bad.optimizer.sam_rho = 0.05;
+    assert!(
+        matches!(bad.validate(), Err(ExperimentError::Config { key, .. }) if key == "optimizer.smoothing_samples")
+    );
+    let mut bad = p.clone();
+    bad.schedule.smoothing_radius = Some(ScheduleSpec::constant(0.1));
+    assert!(
+        matches!(bad.validate(), Err(ExperimentError::Config { key, .. }) if key == "schedule.smoothing_radius")
+    );
+    for d in [a, b, plain] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -159,7 +159,7 @@ pub fn analyse(rows: &[Row], powers: &[f64]) -> Verdict {
             );
             let _ = write!(
                 evidence,
-                "; best p = {} ; best p ≤ 1: {} ({}), best p > 1: {} ({}); bands {}",
+                "; best p = {}; best p ≤ 1: {} ({}), best p > 1: {} ({}); bands {}",
                 star.0,
                 low.0,
                 low.1,
