@@ -61,7 +61,7 @@ fn run_dirs(dir: &Path) -> Vec<PathBuf> {
 fn verdicts(dir: &Path) -> Vec<serde_json::Value> {
     json(&dir.join("verdicts.json"))["verdicts"]
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("{}: no verdicts", dir.display()))
         .clone()
 }
 
@@ -69,7 +69,7 @@ fn verdicts(dir: &Path) -> Vec<serde_json::Value> {
 fn evidence_numbers(v: &serde_json::Value) -> Vec<f64> {
     v["evidence"]
         .as_str()
-        .unwrap()
+        .unwrap_or_else(|| panic!("no evidence in {v}"))
         .split(|c: char| {
             !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e' || c == 'N' || c == 'a')
         })

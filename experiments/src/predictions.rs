@@ -240,9 +240,26 @@ impl Band {
     }
 }
 
+/// A number with four decimals, or four significant digits in scientific notation when
+/// it is below 10⁻² (or above 10⁴) in magnitude, so that small losses stay readable.
+fn number(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 || !a.is_finite() || (1e-2..1e4).contains(&a) {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
 impl fmt::Display for Band {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.4} [{:.4}, {:.4}]", self.mean, self.min, self.max)
+        write!(
+            f,
+            "{} [{}, {}]",
+            number(self.mean),
+            number(self.min),
+            number(self.max)
+        )
     }
 }
 

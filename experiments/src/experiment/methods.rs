@@ -219,6 +219,9 @@ fn row(method: u8, seed: u64, run: &CompletedRun, budget: u64) -> Row {
     }
 }
 
+/// One "method A beats method B" comparison: (A, B, outcome, band of A, band of B).
+type Pair = (u8, u8, Decision, Band, Band);
+
 /// "A beats B" comparisons of one metric, combined into a verdict.
 fn ordering(
     id: &str,
@@ -227,7 +230,7 @@ fn ordering(
     pairs: &[(u8, u8)],
     metric: fn(&Row) -> f64,
     better: Better,
-) -> (Verdict, Vec<(u8, u8, Decision, Band, Band)>) {
+) -> (Verdict, Vec<Pair>) {
     let values = |m: u8| -> Vec<f64> {
         rows.iter()
             .filter(|r| r.method == m)
