@@ -42,7 +42,7 @@ pub enum ExperimentCommand {
 /// Flags every experiment shares.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Experiment directory (default: runs/experiments/<name>).
+    /// Experiment directory (default: runs/experiments/NAME).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Seeds, comma-separated.
