@@ -384,5 +384,11 @@ fn experiment_flags_are_checked_before_anything_runs() {
         "--data",
     );
     assert!(!dir.join("runs").exists());
+    // igo train parses --data the same way.
+    assert_usage_error(&["train", "--out", d, "--data", "svhn:/x"], "--data");
+    assert_usage_error(
+        &["train", "--out", d, "--data", "cifar10:/nonexistent/igo"],
+        "data.path",
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
