@@ -456,6 +456,10 @@ pub fn run(options: &Options, cx: Context<'_>) -> Result<Outcome> {
             band(|r| r.test_accuracy_at_budget).to_string(),
         );
     }
+    let _ = writeln!(
+        body,
+        "(the @ budget columns read each run at its last epoch with ≤ {budget} cumulative updates, shown in parentheses: a method with many updates per epoch is read at fewer updates than the others, which disadvantages it)"
+    );
     let unfinished: Vec<&Row> = rows.iter().filter(|r| !r.finished).collect();
     if !unfinished.is_empty() {
         let _ = writeln!(
