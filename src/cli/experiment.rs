@@ -7,7 +7,7 @@
 //! that does not hold is a result, printed as such); 1 when a run failed; 2 for a bad
 //! flag; 130 when interrupted (Ctrl-C / SIGTERM; run the same command to continue).
 
-use super::{usage, CliError};
+use super::{experiment_error, CliError};
 use clap::{Args, Subcommand};
 use experiments::data::DataSource;
 use experiments::experiment::{
@@ -16,7 +16,6 @@ use experiments::experiment::{
 };
 use experiments::models::Architecture;
 use experiments::train::{EpochPlan, EpochRecord, Observer, Status, StepProgress, Summary};
-use experiments::ExperimentError;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -167,14 +166,6 @@ pub struct EgoArgs {
     batch_size: usize,
 }
 
-/// A library error as a CLI error: config errors are usage errors (exit 2).
-fn lib_error(e: ExperimentError) -> CliError {
-    match e {
-        ExperimentError::Config { .. } => usage(e.to_string()),
-        other => CliError::Run(anyhow::Error::new(other)),
-    }
-}
-
 /// The command line as typed (arguments with spaces quoted).
 fn command_line() -> String {
     std::env::args()
@@ -196,8 +187,8 @@ fn common(args: &CommonArgs, name: &str) -> Result<Common, CliError> {
         .unwrap_or_else(|| PathBuf::from("runs").join("experiments").join(name));
     let mut c = Common::new(out);
     c.seeds.clone_from(&args.seeds);
-    c.model = Architecture::parse_for_key("--model", &args.model).map_err(lib_error)?;
-    c.data = args.data.parse::<DataSource>().map_err(lib_error)?;
+    c.model = Architecture::parse_for_key("--model", &args.model).map_err(experiment_error)?;
+    c.data = args.data.parse::<DataSource>().map_err(experiment_error)?;
     c.device.clone_from(&args.device);
     c.c2_subset = args.c2_subset;
     c.command = command_line();
@@ -348,14 +339,17 @@ pub fn run(command: ExperimentCommand) -> Result<ExitCode, CliError> {
             o.sharpness_rho = a.rho;
             o.lambda_max = !a.no_lambda_max;
             let out = o.common.out.clone();
-            (sharpness_vs_delta::run(&o, cx).map_err(lib_error)?, out)
+            (
+                sharpness_vs_delta::run(&o, cx).map_err(experiment_error)?,
+                out,
+            )
         }
         ExperimentCommand::Methods(a) => {
             let mut o = methods::Options::new(common(&a.common, "methods")?);
             o.stage_epochs = a.stage_epochs;
-            o.setting = methods::parse_setting(&a.setting).map_err(lib_error)?;
+            o.setting = methods::parse_setting(&a.setting).map_err(experiment_error)?;
             let out = o.common.out.clone();
-            (methods::run(&o, cx).map_err(lib_error)?, out)
+            (methods::run(&o, cx).map_err(experiment_error)?, out)
         }
         ExperimentCommand::PolyPower(a) => {
             let mut o = poly_power::Options::new(common(&a.common, "poly-power")?);
@@ -365,7 +359,7 @@ pub fn run(command: ExperimentCommand) -> Result<ExitCode, CliError> {
             o.momentum = a.momentum;
             o.batch_size = a.batch_size;
             let out = o.common.out.clone();
-            (poly_power::run(&o, cx).map_err(lib_error)?, out)
+            (poly_power::run(&o, cx).map_err(experiment_error)?, out)
         }
         ExperimentCommand::ExplicitGo(a) => {
             let mut o = explicit_go::Options::new(common(&a.common, "explicit-go")?);
@@ -376,7 +370,7 @@ pub fn run(command: ExperimentCommand) -> Result<ExitCode, CliError> {
             o.learning_rate = a.learning_rate;
             o.batch_size = a.batch_size;
             let out = o.common.out.clone();
-            (explicit_go::run(&o, cx).map_err(lib_error)?, out)
+            (explicit_go::run(&o, cx).map_err(experiment_error)?, out)
         }
     };
     drop(progress);

@@ -142,10 +142,7 @@ struct Output {
 
 /// The architecture named `name` (a usage error naming `--model` otherwise).
 fn architecture(name: &str) -> Result<Architecture, CliError> {
-    Architecture::parse_for_key("--model", name).map_err(|e| match e {
-        ExperimentError::Config { key, message } => usage(format!("{key}: {message}")),
-        other => CliError::Run(other.into()),
-    })
+    Architecture::parse_for_key("--model", name).map_err(config_to_usage)
 }
 
 /// The data named `spec` (`digits`, `cifar10:PATH`, …: [`DataSource`]'s flag forms).
@@ -157,16 +154,23 @@ fn data(spec: &str) -> Result<Split, CliError> {
         .with_context(|| format!("reading --data {spec}"))?)
 }
 
+/// A config error as a usage error naming the flag: one of `renames` (library key →
+/// flag) by its flag, a key that is already a flag as it is, any other as `--key-name`.
+fn config_to_usage_renamed(e: ExperimentError, renames: &[(&str, &str)]) -> CliError {
+    let ExperimentError::Config { key, message } = e else {
+        return CliError::Run(e.into());
+    };
+    let flag = match renames.iter().find(|(from, _)| *from == key) {
+        Some((_, flag)) => (*flag).to_string(),
+        None if key.starts_with("--") => key,
+        None => format!("--{}", key.replace('_', "-")),
+    };
+    usage(format!("{flag}: {message}"))
+}
+
+/// [`config_to_usage_renamed`] with no renames.
 fn config_to_usage(e: ExperimentError) -> CliError {
-    match e {
-        ExperimentError::Config { key, message } if key.starts_with("--") => {
-            usage(format!("{key}: {message}"))
-        }
-        ExperimentError::Config { key, message } => {
-            usage(format!("--{}: {message}", key.replace('_', "-")))
-        }
-        other => CliError::Run(other.into()),
-    }
+    config_to_usage_renamed(e, &[])
 }
 
 fn options(args: &MeasureArgs) -> Result<CheckpointOptions, CliError> {
@@ -200,25 +204,19 @@ fn options(args: &MeasureArgs) -> Result<CheckpointOptions, CliError> {
         ..HessianOptions::default()
     });
     if let Some(s) = &sharpness {
-        s.validate().map_err(|e| match e {
-            ExperimentError::Config { key, message } if key == "iterations" => {
-                usage(format!("--sharpness-steps: {message}"))
-            }
-            other => config_to_usage(other),
-        })?;
+        s.validate()
+            .map_err(|e| config_to_usage_renamed(e, &[("iterations", "--sharpness-steps")]))?;
     }
     if let Some(h) = &hessian {
-        h.validate().map_err(|e| match e {
-            ExperimentError::Config { key, message } => usage(format!(
-                "{}: {message}",
-                match key.as_str() {
-                    "top_k" => "--lanczos-k",
-                    "lanczos_steps" => "--lanczos-steps",
-                    "hutchinson_probes" => "--hutchinson",
-                    _ => "--tolerance",
-                }
-            )),
-            other => CliError::Run(other.into()),
+        h.validate().map_err(|e| {
+            config_to_usage_renamed(
+                e,
+                &[
+                    ("top_k", "--lanczos-k"),
+                    ("lanczos_steps", "--lanczos-steps"),
+                    ("hutchinson_probes", "--hutchinson"),
+                ],
+            )
         })?;
     }
     let stability = match (args.learning_rate, args.batch_size) {

@@ -75,6 +75,15 @@ pub fn usage(msg: impl Into<String>) -> CliError {
     CliError::Usage(msg.into())
 }
 
+/// A library error of `experiments` as a CLI error: config errors are usage errors
+/// (exit 2), the rest run errors (exit 1).
+pub fn experiment_error(e: experiments::ExperimentError) -> CliError {
+    match e {
+        experiments::ExperimentError::Config { .. } => usage(e.to_string()),
+        other => CliError::Run(anyhow::Error::new(other)),
+    }
+}
+
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {

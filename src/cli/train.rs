@@ -9,7 +9,7 @@
 // Flag docs are clap help texts with placeholders such as <DIR>, not HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
-use super::{usage, CliError};
+use super::{experiment_error, usage, CliError};
 use clap::{Args, ValueEnum};
 use experiments::data::DataSource;
 use experiments::models::Architecture;
@@ -159,20 +159,12 @@ impl TrainArgs {
     }
 }
 
-/// A library error as a CLI error: config errors are usage errors (exit 2).
-fn lib_error(e: ExperimentError) -> CliError {
-    match e {
-        ExperimentError::Config { .. } => usage(e.to_string()),
-        other => CliError::Run(anyhow::Error::new(other)),
-    }
-}
-
 /// The config: the file (or the default), then the flags.
 fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
     let mut c = match &args.config {
         Some(path) => RunConfig::from_file(path).map_err(|e| match e {
             ExperimentError::Io { .. } => usage(format!("CONFIG: {e}")),
-            other => lib_error(other),
+            other => experiment_error(other),
         })?,
         None => RunConfig::digits_default(),
     };
@@ -183,10 +175,10 @@ fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
         c.seed = s;
     }
     if let Some(m) = &args.model {
-        c.model = Architecture::parse_for_key("--model", m).map_err(lib_error)?;
+        c.model = Architecture::parse_for_key("--model", m).map_err(experiment_error)?;
     }
     if let Some(d) = &args.data {
-        c.data = d.parse::<DataSource>().map_err(lib_error)?;
+        c.data = d.parse::<DataSource>().map_err(experiment_error)?;
     }
     if let Some(d) = &args.device {
         c.device = d.clone();
@@ -265,7 +257,7 @@ fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
     if let Some(k) = args.measure_every {
         c.measurements.every = k;
     }
-    c.validate().map_err(lib_error)?;
+    c.validate().map_err(experiment_error)?;
     Ok(c)
 }
 
@@ -399,11 +391,17 @@ pub fn run(args: TrainArgs) -> Result<ExitCode, CliError> {
         stop: Some(&stop),
     };
     let (summary, dir) = match &args.resume {
-        Some(dir) => (train::resume(dir, hooks).map_err(lib_error)?, dir.clone()),
+        Some(dir) => (
+            train::resume(dir, hooks).map_err(experiment_error)?,
+            dir.clone(),
+        ),
         None => {
             let config = build_config(&args)?;
             let dir = args.out.clone().unwrap_or_else(|| default_out(&config));
-            (train::train(&config, &dir, hooks).map_err(lib_error)?, dir)
+            (
+                train::train(&config, &dir, hooks).map_err(experiment_error)?,
+                dir,
+            )
         }
     };
     report(&summary, &dir, args.json)

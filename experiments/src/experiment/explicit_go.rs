@@ -18,7 +18,7 @@
 //! weights); its last stage has δ = δ₀/100.
 
 use super::report::{cell, write_csv, Report};
-use super::runs::{self, PlannedRun, RunSet};
+use super::runs::{self, PlannedRun};
 use super::{Common, Context, Outcome};
 use crate::predictions::{beats, Band, Better, Outcome as Decision, Verdict};
 use crate::train::ScheduleSpec;
@@ -243,11 +243,9 @@ pub fn run(options: &Options, cx: Context<'_>) -> Result<Outcome> {
         }
     }
     let runs: Vec<PlannedRun> = planned.iter().map(|(_, _, r)| r.clone()).collect();
-    let completed = match runs::execute(out, &runs, None, cx.progress, cx.stop)? {
-        RunSet::Complete(c) => c,
-        RunSet::Interrupted { completed, total } => {
-            return Ok(Outcome::Interrupted { completed, total })
-        }
+    let completed = match runs::execute(out, &runs, None, cx.progress, cx.stop)?.into_runs() {
+        Ok(runs) => runs,
+        Err(stopped) => return Ok(stopped),
     };
     let rows: Vec<Row> = planned
         .iter()

@@ -18,7 +18,7 @@
 //!   total number of updates among the methods.
 
 use super::report::{cell, write_csv, Report};
-use super::runs::{self, CompletedRun, PlannedRun, RunSet};
+use super::runs::{self, CompletedRun, PlannedRun};
 use super::{Common, Context, Outcome};
 use crate::predictions::{all_of, beats, Band, Better, Outcome as Decision, Verdict};
 use crate::train::config::Setting;
@@ -357,11 +357,9 @@ pub fn run(options: &Options, cx: Context<'_>) -> Result<Outcome> {
         }
     }
     let runs: Vec<PlannedRun> = planned.iter().map(|(_, _, r)| r.clone()).collect();
-    let completed = match runs::execute(out, &runs, None, cx.progress, cx.stop)? {
-        RunSet::Complete(c) => c,
-        RunSet::Interrupted { completed, total } => {
-            return Ok(Outcome::Interrupted { completed, total })
-        }
+    let completed = match runs::execute(out, &runs, None, cx.progress, cx.stop)?.into_runs() {
+        Ok(runs) => runs,
+        Err(stopped) => return Ok(stopped),
     };
     let budget = completed
         .iter()

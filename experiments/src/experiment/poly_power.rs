@@ -15,7 +15,7 @@
 //! spec §6.2.
 
 use super::report::{cell, write_csv, Report};
-use super::runs::{self, PlannedRun, RunSet};
+use super::runs::{self, PlannedRun};
 use super::{name_part, Common, Context, Outcome};
 use crate::optimizer::OptimizerKind;
 use crate::predictions::{beats, Band, Better, Outcome as Decision, Verdict};
@@ -232,11 +232,9 @@ pub fn run(options: &Options, cx: Context<'_>) -> Result<Outcome> {
         }
     }
     let runs: Vec<PlannedRun> = planned.iter().map(|(_, _, r)| r.clone()).collect();
-    let completed = match runs::execute(out, &runs, None, cx.progress, cx.stop)? {
-        RunSet::Complete(c) => c,
-        RunSet::Interrupted { completed, total } => {
-            return Ok(Outcome::Interrupted { completed, total })
-        }
+    let completed = match runs::execute(out, &runs, None, cx.progress, cx.stop)?.into_runs() {
+        Ok(runs) => runs,
+        Err(stopped) => return Ok(stopped),
     };
     let rows: Vec<Row> = planned
         .iter()

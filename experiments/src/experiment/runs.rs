@@ -4,6 +4,7 @@
 //! (interrupted, killed, failed) is continued by [`train::resume`], and a missing one is
 //! started. Re-running an experiment therefore only does the work that is left.
 
+use super::Outcome;
 use crate::train::record::{read_json, read_records, EPOCHS, MANIFEST, SUMMARY};
 use crate::train::{self, EpochRecord, Hooks, Manifest, Measurements, Observer, RunConfig};
 use crate::train::{Status, Summary};
@@ -102,6 +103,21 @@ pub enum RunSet {
     },
 }
 
+impl RunSet {
+    /// The completed runs, or the experiment's [`Outcome::Interrupted`] when stopped.
+    ///
+    /// # Errors
+    /// The interrupted outcome (not a failure: re-running continues).
+    pub fn into_runs(self) -> std::result::Result<Vec<CompletedRun>, Outcome> {
+        match self {
+            RunSet::Complete(runs) => Ok(runs),
+            RunSet::Interrupted { completed, total } => {
+                Err(Outcome::Interrupted { completed, total })
+            }
+        }
+    }
+}
+
 fn read_run(dir: &Path) -> Result<(Summary, Vec<EpochRecord>)> {
     let summary: Summary = read_json(&dir.join(SUMMARY))?;
     let path = dir.join(EPOCHS);
@@ -179,11 +195,17 @@ pub fn execute(
             },
             stop,
         };
-        let summary = match start {
-            Start::Skipped => read_run(&dir)?.0,
-            Start::Resumed => train::resume(&dir, hooks)?,
-            Start::Fresh => train::train(&run.config, &dir, hooks)?,
-        };
+        match start {
+            Start::Skipped => {}
+            Start::Resumed => {
+                train::resume(&dir, hooks)?;
+            }
+            Start::Fresh => {
+                train::train(&run.config, &dir, hooks)?;
+            }
+        }
+        // The run's own record of how it ended (train writes it before returning).
+        let (summary, records) = read_run(&dir)?;
         progress.run_finished(index, &run.name, &summary);
         if summary.status == Status::Interrupted {
             return Ok(RunSet::Interrupted {
@@ -191,7 +213,6 @@ pub fn execute(
                 total: runs.len(),
             });
         }
-        let (summary, records) = read_run(&dir)?;
         done.push(CompletedRun {
             name: run.name.clone(),
             dir,

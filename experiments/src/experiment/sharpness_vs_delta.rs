@@ -24,7 +24,7 @@
 //! statistic.
 
 use super::report::{cell, write_csv, Report};
-use super::runs::{self, CompletedRun, PlannedRun, RunSet};
+use super::runs::{self, CompletedRun, PlannedRun};
 use super::{mean, name_part, Common, Context, Outcome};
 use crate::measure::hook::{MeasureHook, LAMBDA_MAX, SHARPNESS};
 use crate::predictions::{
@@ -486,12 +486,11 @@ pub fn run(options: &Options, cx: Context<'_>) -> Result<Outcome> {
     let planned = options.planned();
     let runs: Vec<PlannedRun> = planned.iter().map(|(_, r)| r.clone()).collect();
     let mut hook = MeasureHook::new();
-    let completed = match runs::execute(out, &runs, Some(&mut hook), cx.progress, cx.stop)? {
-        RunSet::Complete(c) => c,
-        RunSet::Interrupted { completed, total } => {
-            return Ok(Outcome::Interrupted { completed, total })
-        }
-    };
+    let completed =
+        match runs::execute(out, &runs, Some(&mut hook), cx.progress, cx.stop)?.into_runs() {
+            Ok(runs) => runs,
+            Err(stopped) => return Ok(stopped),
+        };
     let points: Vec<Point> = planned
         .iter()
         .zip(&completed)

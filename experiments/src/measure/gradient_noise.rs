@@ -161,7 +161,9 @@ fn gradients(
         .iter()
         .map(|(_, v)| {
             Ok(match grads.get(v.as_tensor()) {
-                Some(g) => g.to_dtype(DType::F64)?,
+                // Detached: a gradient kept across passes must not hold this pass's
+                // forward graph alive (see measure::sharpness).
+                Some(g) => g.detach().to_dtype(DType::F64)?,
                 None => Tensor::zeros(v.dims(), DType::F64, v.device())?,
             })
         })

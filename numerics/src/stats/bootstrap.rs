@@ -20,14 +20,6 @@ pub struct Interval {
     pub resamples: usize,
 }
 
-impl Interval {
-    /// True if 0 lies in [lo, hi] (also when the interval is undefined).
-    #[must_use]
-    pub fn contains_zero(&self) -> bool {
-        !(self.lo > 0.0 || self.hi < 0.0)
-    }
-}
-
 /// Percentile bootstrap CI of `statistic` over index resamples of 0..n: B resamples
 /// i₁…iₙ drawn uniformly with replacement from `seed.stream("bootstrap")`, the interval
 /// is the (α/2, 1 − α/2) empirical quantiles (linear interpolation) of the finite
