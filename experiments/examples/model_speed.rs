@@ -15,6 +15,12 @@ use rand::Rng;
 use std::time::Instant;
 
 fn run() -> experiments::Result<()> {
+    if std::env::var("IGO_RUNTIME").as_deref() != Ok("default") {
+        let _ = experiments::runtime::configure_cpu();
+    }
+    if std::env::var("IGO_CONV").as_deref() == Ok("candle") {
+        experiments::ops::set_conv_implementation(experiments::ops::ConvImplementation::Candle);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map_or("resnet8-w16", String::as_str);
     let shape = args.get(1).map_or("1x8x8", String::as_str);

@@ -13,8 +13,10 @@ pub mod experiment;
 pub mod io;
 pub mod measure;
 pub mod models;
+pub mod ops;
 pub mod optimizer;
 pub mod predictions;
+pub mod runtime;
 pub mod train;
 
 pub use error::{ExperimentError, Result};

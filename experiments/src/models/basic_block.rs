@@ -13,13 +13,14 @@
 //! K. He, X. Zhang, S. Ren, J. Sun, *Deep Residual Learning for Image Recognition*,
 //! CVPR 2016, <https://arxiv.org/abs/1512.03385>.
 
+use crate::ops::Conv2d;
 use candle_core::{Module, ModuleT, Tensor};
-use candle_nn::{
-    batch_norm, conv2d_no_bias, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, VarBuilder,
-};
+use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, VarBuilder};
 
 /// A k×k convolution without bias, padding `padding`, stride `stride` (PyTorch
-/// `nn.Conv2d(cin, cout, k, stride, padding, bias=False)`); weight (cout, cin, k, k).
+/// `nn.Conv2d(cin, cout, k, stride, padding, bias=False)`); weight (cout, cin, k, k),
+/// created like candle-nn's `conv2d_no_bias` (the models re-initialise it from igo's
+/// seeded RNG), run on igo's fast CPU convolution ([`crate::ops::conv2d`]).
 ///
 /// # Errors
 /// A candle error while creating the variable.
@@ -31,12 +32,12 @@ pub fn conv(
     padding: usize,
     vb: VarBuilder<'_>,
 ) -> candle_core::Result<Conv2d> {
-    let cfg = Conv2dConfig {
-        padding,
-        stride,
-        ..Default::default()
-    };
-    conv2d_no_bias(cin, cout, k, cfg, vb)
+    let weight = vb.get_with_hints(
+        (cout, cin, k, k),
+        "weight",
+        candle_nn::init::DEFAULT_KAIMING_NORMAL,
+    )?;
+    Ok(Conv2d::new(weight, padding, stride))
 }
 
 /// PyTorch's `nn.BatchNorm2d(c)` on candle-nn's [`BatchNorm`]: eps 1e-5, momentum 0.1,

@@ -23,8 +23,9 @@ use super::basic_block::{
     bn, conv, forward_stage, global_avg_pool, stage, BasicBlock, BatchNorm2d,
 };
 use super::Network;
+use crate::ops::Conv2d;
 use candle_core::{Module, ModuleT, Tensor};
-use candle_nn::{linear, Conv2d, Linear, VarBuilder};
+use candle_nn::{linear, Linear, VarBuilder};
 
 /// Blocks per stage of ResNet-18.
 pub const RESNET18_BLOCKS: [usize; 4] = [2, 2, 2, 2];

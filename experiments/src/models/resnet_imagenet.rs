@@ -23,8 +23,9 @@ use super::basic_block::{
 };
 use super::resnet_cifar::{RESNET18_BLOCKS, RESNET34_BLOCKS, RESNET_WIDTHS};
 use super::Network;
+use crate::ops::Conv2d;
 use candle_core::{Module, ModuleT, Tensor};
-use candle_nn::{linear, Conv2d, Linear, VarBuilder};
+use candle_nn::{linear, Linear, VarBuilder};
 
 /// torchvision's ResNet with basic blocks.
 #[derive(Debug, Clone)]

@@ -24,8 +24,9 @@
 
 use super::basic_block::{bn, conv, global_avg_pool, BatchNorm2d};
 use super::Network;
+use crate::ops::Conv2d;
 use candle_core::{Module, ModuleT, Tensor};
-use candle_nn::{linear, Conv2d, Linear, VarBuilder};
+use candle_nn::{linear, Linear, VarBuilder};
 
 /// Number of blocks per group n of a WRN-`depth`, or `None` if depth ≠ 6n + 4 with n ≥ 1.
 #[must_use]

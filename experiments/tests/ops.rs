@@ -1,0 +1,346 @@
+//! igo's fast CPU ops against candle's reference ops and against finite differences.
+//!
+//! References: candle's own `Tensor::conv2d` and its backward (an independent
+//! implementation), central finite differences in f64 (exact up to rounding for the
+//! bilinear convolution), and finite differences of the gradient for Hessian-vector
+//! products through two convolutions with tanh between them.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failure is a test failure
+
+use candle_core::{DType, Device, Tensor, Var};
+use experiments::measure::worker;
+use experiments::ops::conv2d_igo;
+use numerics::Seed;
+use rand::Rng;
+
+/// A random convolution problem: x (n, c, h, w), weight (co, c, kh, kw), padding,
+/// stride, with the kernel fitting the padded input.
+#[derive(Debug, Clone)]
+struct Case {
+    x: Vec<usize>,
+    w: Vec<usize>,
+    padding: usize,
+    stride: usize,
+}
+
+fn cases(count: usize, seed: u64) -> Vec<Case> {
+    let mut rng = Seed(seed).stream("conv-cases");
+    let mut out = Vec::new();
+    while out.len() < count {
+        let n = rng.random_range(1..=5);
+        let c = rng.random_range(1..=5);
+        let (h, wd) = (rng.random_range(1..=9), rng.random_range(1..=9));
+        let co = rng.random_range(1..=6);
+        let (kh, kw) = (rng.random_range(1..=3), rng.random_range(1..=3));
+        let padding = rng.random_range(0..=2);
+        let stride = rng.random_range(1..=3);
+        if h + 2 * padding >= kh && wd + 2 * padding >= kw {
+            out.push(Case {
+                x: vec![n, c, h, wd],
+                w: vec![co, c, kh, kw],
+                padding,
+                stride,
+            });
+        }
+    }
+    out
+}
+
+/// Whether candle 0.11.1's own conv2d backward can handle the case: it derives the
+/// transposed convolution's output padding from the height alone and applies it to both
+/// axes, so it fails with a shape error when (H + 2p − k_h) mod s ≠ (W + 2p − k_w) mod s;
+/// and it computes (H_out − 1)·s + k_h − 2p in unsigned arithmetic, which overflows
+/// (a panic) when the padding is wider than the stride uses (e.g. H = 1, k = 3, p = 2,
+/// s = 3).
+fn candle_backward_supports(case: &Case) -> bool {
+    let (p, s) = (case.padding, case.stride);
+    let residue = |size: usize, k: usize| (size + 2 * p - k) % s;
+    let out_h = (case.x[2] + 2 * p - case.w[2]) / s + 1;
+    residue(case.x[2], case.w[2]) == residue(case.x[3], case.w[3])
+        && (out_h - 1) * s + case.w[2] >= 2 * p
+}
+
+fn random(shape: &[usize], dtype: DType, rng: &mut impl Rng) -> Tensor {
+    let len: usize = shape.iter().product();
+    let v: Vec<f64> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
+    Tensor::from_vec(v, shape, &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap()
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
+    assert_eq!(a.dims(), b.dims());
+    (a.to_dtype(DType::F64).unwrap() - b.to_dtype(DType::F64).unwrap())
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f64>()
+        .unwrap()
+}
+
+fn to_vec(t: &Tensor) -> Vec<f64> {
+    t.to_dtype(DType::F64)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
+}
+
+#[test]
+fn forward_matches_candle_on_random_shapes_strides_and_paddings() {
+    let mut rng = Seed(1).stream("conv-forward");
+    for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 2e-5)] {
+        for case in cases(150, 2) {
+            let x = random(&case.x, dtype, &mut rng);
+            let w = random(&case.w, dtype, &mut rng);
+            let fast = conv2d_igo(&x, &w, case.padding, case.stride).unwrap();
+            let reference = x.conv2d(&w, case.padding, case.stride, 1, 1).unwrap();
+            let d = max_abs_diff(&fast, &reference);
+            assert!(d <= tol, "{case:?} {dtype:?}: max |igo − candle| = {d:e}");
+        }
+    }
+}
+
+#[test]
+fn forward_accepts_non_contiguous_input() {
+    let mut rng = Seed(3).stream("conv-strided");
+    let x = random(&[3, 4, 6, 5], DType::F64, &mut rng);
+    let xt = x.transpose(2, 3).unwrap(); // (3, 4, 5, 6), not contiguous
+    let w = random(&[2, 4, 3, 3], DType::F64, &mut rng);
+    let fast = conv2d_igo(&xt, &w, 1, 2).unwrap();
+    let reference = xt.contiguous().unwrap().conv2d(&w, 1, 2, 1, 1).unwrap();
+    assert!(max_abs_diff(&fast, &reference) <= 1e-12);
+}
+
+/// Gradients of L = Σ r ⊙ conv(x, w) with respect to x and w.
+fn gradients(x: &Var, w: &Var, r: &Tensor, case: &Case, fast: bool) -> (Tensor, Tensor, f64) {
+    let y = if fast {
+        conv2d_igo(x.as_tensor(), w.as_tensor(), case.padding, case.stride).unwrap()
+    } else {
+        x.as_tensor()
+            .conv2d(w.as_tensor(), case.padding, case.stride, 1, 1)
+            .unwrap()
+    };
+    let loss = (y * r).unwrap().sum_all().unwrap();
+    let grads = loss.backward().unwrap();
+    (
+        grads.get(x).unwrap().clone(),
+        grads.get(w).unwrap().clone(),
+        loss.to_dtype(DType::F64)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn gradients_match_candle_and_central_differences() {
+    let mut rng = Seed(4).stream("conv-backward");
+    for case in cases(60, 5) {
+        let x = Var::from_tensor(&random(&case.x, DType::F64, &mut rng)).unwrap();
+        let w = Var::from_tensor(&random(&case.w, DType::F64, &mut rng)).unwrap();
+        let y = x
+            .as_tensor()
+            .conv2d(w.as_tensor(), case.padding, case.stride, 1, 1)
+            .unwrap();
+        let r = random(y.dims(), DType::F64, &mut rng);
+        let (gx, gw, _) = gradients(&x, &w, &r, &case, true);
+        if candle_backward_supports(&case) {
+            let (rx, rw, _) = gradients(&x, &w, &r, &case, false);
+            assert!(max_abs_diff(&gx, &rx) <= 1e-12, "{case:?}: input gradient");
+            assert!(max_abs_diff(&gw, &rw) <= 1e-12, "{case:?}: weight gradient");
+        }
+
+        // Central differences on a few coordinates of each (L is bilinear: exact up to
+        // rounding for any ε).
+        let eps = 1e-3;
+        for (var, grad) in [(&x, &gx), (&w, &gw)] {
+            let base = to_vec(var.as_tensor());
+            let g = to_vec(grad);
+            for _ in 0..4 {
+                let i = rng.random_range(0..base.len());
+                let at = |delta: f64| {
+                    let mut v = base.clone();
+                    v[i] += delta;
+                    var.set(&Tensor::from_vec(v, var.dims(), &Device::Cpu).unwrap())
+                        .unwrap();
+                    gradients(&x, &w, &r, &case, true).2
+                };
+                let fd = (at(eps) - at(-eps)) / (2.0 * eps);
+                var.set(&Tensor::from_vec(base.clone(), var.dims(), &Device::Cpu).unwrap())
+                    .unwrap();
+                assert!(
+                    (fd - g[i]).abs() <= 1e-9 * (1.0 + g[i].abs()),
+                    "{case:?}: coordinate {i}: finite difference {fd} vs gradient {}",
+                    g[i]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn candle_reference_backward_fails_where_igo_succeeds() {
+    // The case candle 0.11.1 cannot differentiate (see `candle_backward_supports`): a 1×1
+    // kernel of stride 2 on a 5×4 input. igo's gradient is checked against finite
+    // differences above for such cases.
+    let case = Case {
+        x: vec![1, 1, 5, 4],
+        w: vec![1, 1, 1, 1],
+        padding: 0,
+        stride: 2,
+    };
+    assert!(!candle_backward_supports(&case));
+    let mut rng = Seed(10).stream("candle-bug");
+    let x = Var::from_tensor(&random(&case.x, DType::F64, &mut rng)).unwrap();
+    let w = Var::from_tensor(&random(&case.w, DType::F64, &mut rng)).unwrap();
+    let loss = x
+        .as_tensor()
+        .conv2d(w.as_tensor(), 0, 2, 1, 1)
+        .unwrap()
+        .sum_all()
+        .unwrap();
+    assert!(
+        loss.backward().is_err(),
+        "candle's conv2d backward now handles this case"
+    );
+    let loss = conv2d_igo(x.as_tensor(), w.as_tensor(), 0, 2)
+        .unwrap()
+        .sum_all()
+        .unwrap();
+    assert!(loss.backward().is_ok());
+}
+
+#[test]
+fn f32_gradients_match_candle() {
+    let mut rng = Seed(6).stream("conv-backward-f32");
+    for case in cases(60, 7).into_iter().filter(candle_backward_supports) {
+        let x = Var::from_tensor(&random(&case.x, DType::F32, &mut rng)).unwrap();
+        let w = Var::from_tensor(&random(&case.w, DType::F32, &mut rng)).unwrap();
+        let y = x
+            .as_tensor()
+            .conv2d(w.as_tensor(), case.padding, case.stride, 1, 1)
+            .unwrap();
+        let r = random(y.dims(), DType::F32, &mut rng);
+        let (gx, gw, _) = gradients(&x, &w, &r, &case, true);
+        let (rx, rw, _) = gradients(&x, &w, &r, &case, false);
+        assert!(max_abs_diff(&gx, &rx) <= 1e-4, "{case:?}: input gradient");
+        assert!(max_abs_diff(&gw, &rw) <= 1e-4, "{case:?}: weight gradient");
+    }
+}
+
+/// f(x, w1, w2) = Σ r ⊙ tanh(conv(tanh(conv(x, w1)), w2)), its gradient, and the
+/// Hessian-vector product ∇⟨∇f, v⟩ by double backward (on a thread with attached
+/// gradients), for all three arguments.
+fn two_layer_hvp(
+    theta: &[Tensor; 3],
+    v: &[Tensor; 3],
+    r: &Tensor,
+    (p1, s1, p2, s2): (usize, usize, usize, usize),
+) -> (Vec<f64>, Vec<f64>) {
+    let vars: Vec<Var> = theta.iter().map(|t| Var::from_tensor(t).unwrap()).collect();
+    let h = conv2d_igo(vars[0].as_tensor(), vars[1].as_tensor(), p1, s1)
+        .unwrap()
+        .tanh()
+        .unwrap();
+    let out = conv2d_igo(&h, vars[2].as_tensor(), p2, s2)
+        .unwrap()
+        .tanh()
+        .unwrap();
+    let f = (out * r).unwrap().sum_all().unwrap();
+    let grads = f.backward().unwrap();
+    let g: Vec<Tensor> = vars.iter().map(|v| grads.get(v).unwrap().clone()).collect();
+    let mut dot = Tensor::zeros((), DType::F64, &Device::Cpu).unwrap();
+    for (gi, vi) in g.iter().zip(v) {
+        dot = (dot + (gi * vi).unwrap().sum_all().unwrap()).unwrap();
+    }
+    let second = dot.backward().unwrap();
+    let hv: Vec<f64> = vars
+        .iter()
+        .flat_map(|var| to_vec(second.get(var).unwrap()))
+        .collect();
+    let gflat: Vec<f64> = g.iter().flat_map(to_vec).collect();
+    (gflat, hv)
+}
+
+#[test]
+fn hessian_vector_products_through_two_convolutions_match_finite_differences() {
+    let outcome = worker::on_fresh_thread(true, || {
+        let mut rng = Seed(8).stream("conv-hvp");
+        let mut worst: f64 = 0.0;
+        for &(p1, s1, p2, s2) in &[(1, 1, 1, 1), (0, 2, 1, 1), (2, 1, 0, 2), (1, 3, 1, 2)] {
+            let theta = [
+                random(&[2, 3, 7, 6], DType::F64, &mut rng),
+                random(&[4, 3, 3, 3], DType::F64, &mut rng),
+                random(&[3, 4, 2, 3], DType::F64, &mut rng),
+            ];
+            let v = [
+                random(&[2, 3, 7, 6], DType::F64, &mut rng),
+                random(&[4, 3, 3, 3], DType::F64, &mut rng),
+                random(&[3, 4, 2, 3], DType::F64, &mut rng),
+            ];
+            let h1 = conv2d_igo(&theta[0], &theta[1], p1, s1).unwrap();
+            let out = conv2d_igo(&h1, &theta[2], p2, s2).unwrap();
+            let r = random(out.dims(), DType::F64, &mut rng);
+            let (_, hv) = two_layer_hvp(&theta, &v, &r, (p1, s1, p2, s2));
+            // (∇f(θ + εv) − ∇f(θ − εv)) / 2ε = Hv + O(ε²).
+            let eps = 1e-5;
+            let shifted = |sign: f64| -> [Tensor; 3] {
+                std::array::from_fn(|i| (&theta[i] + (&v[i] * (sign * eps)).unwrap()).unwrap())
+            };
+            let (gp, _) = two_layer_hvp(&shifted(1.0), &v, &r, (p1, s1, p2, s2));
+            let (gm, _) = two_layer_hvp(&shifted(-1.0), &v, &r, (p1, s1, p2, s2));
+            let scale = hv.iter().fold(0.0_f64, |m, h| m.max(h.abs()));
+            assert!(scale > 1e-3, "degenerate Hessian-vector product");
+            for (i, h) in hv.iter().enumerate() {
+                let fd = (gp[i] - gm[i]) / (2.0 * eps);
+                worst = worst.max((fd - h).abs() / scale);
+            }
+        }
+        worst
+    })
+    .unwrap();
+    assert!(
+        outcome <= 1e-7,
+        "max relative |Hv − finite difference| = {outcome:e}"
+    );
+}
+
+#[test]
+fn results_are_bit_identical_for_any_thread_count() {
+    let run = |threads: usize| -> Vec<Vec<u32>> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut rng = Seed(9).stream("conv-threads");
+            let x = Var::from_tensor(&random(&[37, 8, 9, 9], DType::F32, &mut rng)).unwrap();
+            let w = Var::from_tensor(&random(&[16, 8, 3, 3], DType::F32, &mut rng)).unwrap();
+            let y = conv2d_igo(x.as_tensor(), w.as_tensor(), 1, 1).unwrap();
+            let r = random(y.dims(), DType::F32, &mut rng);
+            let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
+            [&y, grads.get(&x).unwrap(), grads.get(&w).unwrap()]
+                .iter()
+                .map(|t| {
+                    t.flatten_all()
+                        .unwrap()
+                        .to_vec1::<f32>()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect()
+                })
+                .collect()
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(5));
+}
