@@ -20,7 +20,7 @@ use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, VarBuilder};
 /// A k×k convolution without bias, padding `padding`, stride `stride` (PyTorch
 /// `nn.Conv2d(cin, cout, k, stride, padding, bias=False)`); weight (cout, cin, k, k),
 /// created like candle-nn's `conv2d_no_bias` (the models re-initialise it from igo's
-/// seeded RNG), run on igo's fast CPU convolution ([`crate::ops::conv2d`]).
+/// seeded RNG), run on igo's fast CPU convolution ([`crate::ops::conv2d()`]).
 ///
 /// # Errors
 /// A candle error while creating the variable.

@@ -9,7 +9,7 @@
 //! Hessian-vector products) stay on the fast path:
 //!
 //! - input gradient  g_x = conv_input_grad(g_y, w) = col2im(Wᵀ·g_y), the adjoint of x ↦ conv(x, w);
-//! - weight gradient g_w = conv_weight_grad(x, g_y) = Σ_b g_y[b]·im2col(x[b])ᵀ, the adjoint of
+//! - weight gradient g_w = conv_weight_grad(x, g_y) = Σ_b g_y\[b\]·im2col(x\[b\])ᵀ, the adjoint of
 //!   w ↦ conv(x, w).
 //!
 //! All three are bilinear and close under differentiation: with ⟨·,·⟩ the sum of products,
@@ -154,7 +154,7 @@ fn input_grad<T: Element>(g: &ConvGeometry, n: usize, gy: &[T], w: &[T]) -> Vec<
     gx
 }
 
-/// Weight gradient: g_w (C_out, K) ← Σ_b g_y[b]·im2col(x[b])ᵀ, summed chunk by chunk in
+/// Weight gradient: g_w (C_out, K) ← Σ_b g_y\[b\]·im2col(x\[b\])ᵀ, summed chunk by chunk in
 /// chunk order.
 fn weight_grad<T: Element>(g: &ConvGeometry, n: usize, x: &[T], gy: &[T]) -> Vec<T> {
     let (oh, ow) = out_hw(g);

@@ -1,7 +1,7 @@
 //! Fast CPU tensor ops on candle's custom-op interface, each with a candle fallback and
 //! tests against candle's reference ops.
 //!
-//! - [`conv2d`]: convolution by im2col + gemm, with input and weight gradients that are
+//! - [`conv2d()`]: convolution by im2col + gemm, with input and weight gradients that are
 //!   themselves differentiable (exact Hessian-vector products stay on the fast path).
 
 pub mod conv2d;
