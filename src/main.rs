@@ -9,6 +9,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any thread or tensor exists (see its docs): heap reuse, one thread pool.
+    let _ = experiments::runtime::configure_cpu();
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,
         Err(e) => {

@@ -19,7 +19,7 @@ fn run() -> experiments::Result<()> {
         let _ = experiments::runtime::configure_cpu();
     }
     if std::env::var("IGO_CONV").as_deref() == Ok("candle") {
-        experiments::ops::set_conv_implementation(experiments::ops::ConvImplementation::Candle);
+        experiments::ops::set_implementation(experiments::ops::Implementation::Candle);
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map_or("resnet8-w16", String::as_str);

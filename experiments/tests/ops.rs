@@ -344,3 +344,146 @@ fn results_are_bit_identical_for_any_thread_count() {
     assert_eq!(one, run(2));
     assert_eq!(one, run(5));
 }
+
+// ---------------------------------------------------------------------------------------
+// Fused batch norm against candle-nn's composite batch norm.
+
+use candle_core::ModuleT;
+use candle_nn::{BatchNorm, BatchNormConfig, VarBuilder, VarMap};
+use experiments::models::basic_block::{bn, BatchNorm2d};
+use experiments::ops::batch_norm_train;
+
+/// Two batch norms of `c` channels over equal, random γ and β: igo's (fused on CPU) and
+/// candle-nn's composite one.
+fn batch_norm_pair(c: usize, dtype: DType, seed: u64) -> (BatchNorm2d, BatchNorm, VarMap, VarMap) {
+    let (a, b) = (VarMap::new(), VarMap::new());
+    let ours = bn(c, VarBuilder::from_varmap(&a, dtype, &Device::Cpu)).unwrap();
+    let reference = candle_nn::batch_norm(
+        c,
+        BatchNormConfig::default(),
+        VarBuilder::from_varmap(&b, dtype, &Device::Cpu),
+    )
+    .unwrap();
+    let mut rng = Seed(seed).stream("bn-params");
+    for name in ["weight", "bias", "running_mean", "running_var"] {
+        let mut v = random(&[c], dtype, &mut rng);
+        if name == "running_var" {
+            v = (v.abs().unwrap() + 0.5).unwrap();
+        }
+        a.data().lock().unwrap()[name].set(&v).unwrap();
+        b.data().lock().unwrap()[name].set(&v).unwrap();
+    }
+    (ours, reference, a, b)
+}
+
+#[test]
+fn fused_batch_norm_matches_candle_nn_forward_backward_and_running_statistics() {
+    let mut rng = Seed(11).stream("bn");
+    for (dtype, tol) in [(DType::F64, 1e-10), (DType::F32, 2e-4)] {
+        for (k, shape) in [[4, 3, 5, 5], [2, 6, 1, 7], [7, 1, 3, 2], [3, 5, 4, 4]]
+            .iter()
+            .enumerate()
+        {
+            for relu in [false, true] {
+                let (ours, reference, vm_ours, vm_ref) = batch_norm_pair(shape[1], dtype, k as u64);
+                let x = Var::from_tensor(&(random(shape, dtype, &mut rng) * 3.0).unwrap()).unwrap();
+                let r = random(shape, dtype, &mut rng);
+                let y_ours = if relu {
+                    ours.forward_relu_t(x.as_tensor(), true).unwrap()
+                } else {
+                    ours.forward_t(x.as_tensor(), true).unwrap()
+                };
+                let mut y_ref = reference.forward_t(x.as_tensor(), true).unwrap();
+                if relu {
+                    y_ref = y_ref.relu().unwrap();
+                }
+                let what = format!("{shape:?} {dtype:?} relu={relu}");
+                assert!(max_abs_diff(&y_ours, &y_ref) <= tol, "{what}: forward");
+                for name in ["running_mean", "running_var"] {
+                    let a = vm_ours.data().lock().unwrap()[name].as_tensor().clone();
+                    let b = vm_ref.data().lock().unwrap()[name].as_tensor().clone();
+                    assert!(max_abs_diff(&a, &b) <= tol, "{what}: {name}");
+                }
+                let g_ours = (y_ours * &r)
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .backward()
+                    .unwrap();
+                let g_ref = (y_ref * &r).unwrap().sum_all().unwrap().backward().unwrap();
+                let gx = |g: &candle_core::backprop::GradStore| g.get(&x).unwrap().clone();
+                assert!(
+                    max_abs_diff(&gx(&g_ours), &gx(&g_ref)) <= tol * 10.0,
+                    "{what}: ∂x"
+                );
+                for name in ["weight", "bias"] {
+                    let a = &vm_ours.data().lock().unwrap()[name].clone();
+                    let b = &vm_ref.data().lock().unwrap()[name].clone();
+                    let d = max_abs_diff(g_ours.get(a).unwrap(), g_ref.get(b).unwrap());
+                    assert!(d <= tol * 10.0, "{what}: ∂{name}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fused_batch_norm_gradient_matches_central_differences() {
+    // f(x, γ, β) = Σ r ⊙ BN(x; γ, β), f64, ε = 1e-5: error O(ε²) on a smooth function.
+    let mut rng = Seed(12).stream("bn-fd");
+    let shape = [3, 2, 3, 4];
+    let x = Var::from_tensor(&random(&shape, DType::F64, &mut rng)).unwrap();
+    let gamma = Var::from_tensor(&random(&[2], DType::F64, &mut rng)).unwrap();
+    let beta = Var::from_tensor(&random(&[2], DType::F64, &mut rng)).unwrap();
+    let r = random(&shape, DType::F64, &mut rng);
+    let f = || {
+        let (y, _) = batch_norm_train(
+            x.as_tensor(),
+            gamma.as_tensor(),
+            beta.as_tensor(),
+            1e-5,
+            false,
+        )
+        .unwrap();
+        (y * &r).unwrap().sum_all().unwrap()
+    };
+    let grads = f().backward().unwrap();
+    let eps = 1e-5;
+    for var in [&x, &gamma, &beta] {
+        let g = to_vec(grads.get(var).unwrap());
+        let base = to_vec(var.as_tensor());
+        for i in 0..base.len() {
+            let at = |delta: f64| {
+                let mut v = base.clone();
+                v[i] += delta;
+                var.set(&Tensor::from_vec(v, var.dims(), &Device::Cpu).unwrap())
+                    .unwrap();
+                f().to_scalar::<f64>().unwrap()
+            };
+            let fd = (at(eps) - at(-eps)) / (2.0 * eps);
+            var.set(&Tensor::from_vec(base.clone(), var.dims(), &Device::Cpu).unwrap())
+                .unwrap();
+            assert!(
+                (fd - g[i]).abs() <= 1e-7 * (1.0 + g[i].abs()),
+                "coordinate {i}: {fd} vs {}",
+                g[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn fused_batch_norm_refuses_a_second_order_backward() {
+    // On a thread that differentiates twice the models use candle-nn's batch norm; the
+    // fused op itself must fail loudly there rather than give a wrong second derivative.
+    let refused = worker::on_fresh_thread(true, || {
+        let mut rng = Seed(13).stream("bn-second");
+        let x = Var::from_tensor(&random(&[4, 2, 3, 3], DType::F64, &mut rng)).unwrap();
+        let g = Tensor::ones(2, DType::F64, &Device::Cpu).unwrap();
+        let b = Tensor::zeros(2, DType::F64, &Device::Cpu).unwrap();
+        let (y, _) = batch_norm_train(x.as_tensor(), &g, &b, 1e-5, false).unwrap();
+        y.sqr().unwrap().sum_all().unwrap().backward().is_err()
+    })
+    .unwrap();
+    assert!(refused);
+}

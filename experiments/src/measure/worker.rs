@@ -179,6 +179,9 @@ where
         .name("igo-second-order".into())
         .stack_size(stack)
         .spawn(move || {
+            // Fused first-order ops (batch norm) must not be used where gradients are
+            // differentiated again.
+            crate::ops::set_second_order_thread(attached);
             let probe = cubic_probe();
             let ok = probe.as_ref().is_ok_and(CubicProbe::is_exact);
             SECOND_ORDER.with(|c| c.set(Some(ok)));

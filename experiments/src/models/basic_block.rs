@@ -13,8 +13,9 @@
 //! K. He, X. Zhang, S. Ren, J. Sun, *Deep Residual Learning for Image Recognition*,
 //! CVPR 2016, <https://arxiv.org/abs/1512.03385>.
 
+use crate::ops;
 use crate::ops::Conv2d;
-use candle_core::{Module, ModuleT, Tensor};
+use candle_core::{DType, Module, ModuleT, Tensor, Var};
 use candle_nn::{batch_norm, BatchNorm, BatchNormConfig, VarBuilder};
 
 /// A k×k convolution without bias, padding `padding`, stride `stride` (PyTorch
@@ -48,21 +49,88 @@ pub fn conv(
 /// uses the running statistics. Like PyTorch, train mode refuses a batch with one value
 /// per channel (B·H·W = 1), whose unbiased variance would be 0/0 and poison the running
 /// variance.
+///
+/// On CPU in train mode the forward and backward run as one fused op
+/// ([`crate::ops::batch_norm_train`]), except on threads that differentiate twice, which
+/// get candle-nn's composite (differentiable) batch norm; both update the running averages
+/// the same way.
 #[derive(Debug, Clone)]
-pub struct BatchNorm2d(BatchNorm);
+pub struct BatchNorm2d {
+    inner: BatchNorm,
+    running_mean: Var,
+    running_var: Var,
+}
+
+impl BatchNorm2d {
+    /// relu(bn(x)), fused into one op where [`BatchNorm2d`] fuses.
+    ///
+    /// # Errors
+    /// As [`ModuleT::forward_t`].
+    pub fn forward_relu_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        match self.fused(x, train, true)? {
+            Some(y) => Ok(y),
+            None => self.forward_t(x, train)?.relu(),
+        }
+    }
+
+    /// The fused training forward, or `None` where it does not apply (eval mode, another
+    /// device or dtype, a second-order thread, or candle's ops chosen).
+    fn fused(&self, x: &Tensor, train: bool, relu: bool) -> candle_core::Result<Option<Tensor>> {
+        if !train
+            || !x.device().is_cpu()
+            || !matches!(x.dtype(), DType::F32 | DType::F64)
+            || ops::second_order_thread()
+            || ops::implementation() != ops::Implementation::Igo
+        {
+            return Ok(None);
+        }
+        check_batch(x)?;
+        let Some((gamma, beta)) = self.inner.weight_and_bias() else {
+            return Ok(None);
+        };
+        let (y, stats) = ops::batch_norm_train(x, gamma, beta, self.inner.eps(), relu)?;
+        // running ← (1 − m)·running + m·batch, with the unbiased variance σ²·M/(M − 1),
+        // as candle-nn and PyTorch do.
+        let m = self.inner.momentum();
+        let count = stats.count as f64;
+        let update = |var: &Var, batch: Vec<f64>| -> candle_core::Result<()> {
+            let old = var.as_tensor();
+            let batch =
+                Tensor::from_vec(batch, old.shape(), old.device())?.to_dtype(old.dtype())?;
+            var.set(&((old * (1.0 - m))? + (batch * m)?)?)
+        };
+        update(&self.running_mean, stats.mean)?;
+        let unbiased = stats
+            .var
+            .iter()
+            .map(|v| v * count / (count - 1.0))
+            .collect();
+        update(&self.running_var, unbiased)?;
+        Ok(Some(y))
+    }
+}
+
+/// Refuses a training batch with one value per channel (module docs of [`BatchNorm2d`]).
+fn check_batch(x: &Tensor) -> candle_core::Result<()> {
+    let channels = x.dim(1)?;
+    if x.elem_count() <= channels {
+        candle_core::bail!(
+            "batch norm: expected more than 1 value per channel when training, got input of shape {:?} (use a batch of 2 or more, or eval mode)",
+            x.dims()
+        )
+    }
+    Ok(())
+}
 
 impl ModuleT for BatchNorm2d {
     fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        if train {
-            let channels = x.dim(1)?;
-            if x.elem_count() <= channels {
-                candle_core::bail!(
-                    "batch norm: expected more than 1 value per channel when training, got input of shape {:?} (use a batch of 2 or more, or eval mode)",
-                    x.dims()
-                )
-            }
+        if let Some(y) = self.fused(x, train, false)? {
+            return Ok(y);
         }
-        self.0.forward_t(x, train)
+        if train {
+            check_batch(x)?;
+        }
+        self.inner.forward_t(x, train)
     }
 }
 
@@ -71,7 +139,14 @@ impl ModuleT for BatchNorm2d {
 /// # Errors
 /// A candle error while creating the variables.
 pub fn bn(c: usize, vb: VarBuilder<'_>) -> candle_core::Result<BatchNorm2d> {
-    Ok(BatchNorm2d(batch_norm(c, BatchNormConfig::default(), vb)?))
+    let inner = batch_norm(c, BatchNormConfig::default(), vb)?;
+    let running_mean = Var::from_tensor(inner.running_mean())?;
+    let running_var = Var::from_tensor(inner.running_var())?;
+    Ok(BatchNorm2d {
+        inner,
+        running_mean,
+        running_var,
+    })
 }
 
 /// Global average pooling (B, C, H, W) → (B, C). On the map sizes the reference models
@@ -130,7 +205,7 @@ impl BasicBlock {
     /// # Errors
     /// A candle error.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let h = self.bn1.forward_t(&self.conv1.forward(x)?, train)?.relu()?;
+        let h = self.bn1.forward_relu_t(&self.conv1.forward(x)?, train)?;
         let h = self.bn2.forward_t(&self.conv2.forward(&h)?, train)?;
         let s = match &self.shortcut {
             Some((c, b)) => b.forward_t(&c.forward(x)?, train)?,

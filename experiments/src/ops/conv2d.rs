@@ -32,29 +32,29 @@ use candle_core::{CpuStorage, CustomOp2, DType, Layout, Module, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Which implementation [`conv2d`] uses on CPU.
+/// Which implementation the models' convolutions and batch norms use on CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConvImplementation {
-    /// igo's im2col + gemm ops (the default).
+pub enum Implementation {
+    /// igo's ops: im2col + gemm convolution, fused batch norm (the default).
     Igo,
-    /// candle's own `Tensor::conv2d` (the reference).
+    /// candle's own `Tensor::conv2d` and candle-nn's batch norm (the reference).
     Candle,
 }
 
 static USE_CANDLE: AtomicBool = AtomicBool::new(false);
 
-/// Chooses the CPU convolution for the whole process (benchmarks and cross-checks).
-pub fn set_conv_implementation(choice: ConvImplementation) {
-    USE_CANDLE.store(choice == ConvImplementation::Candle, Ordering::Relaxed);
+/// Chooses the CPU ops for the whole process (benchmarks and cross-checks).
+pub fn set_implementation(choice: Implementation) {
+    USE_CANDLE.store(choice == Implementation::Candle, Ordering::Relaxed);
 }
 
-/// The CPU convolution in use.
+/// The CPU ops in use.
 #[must_use]
-pub fn conv_implementation() -> ConvImplementation {
+pub fn implementation() -> Implementation {
     if USE_CANDLE.load(Ordering::Relaxed) {
-        ConvImplementation::Candle
+        Implementation::Candle
     } else {
-        ConvImplementation::Igo
+        Implementation::Igo
     }
 }
 
@@ -472,7 +472,7 @@ fn weight_grad_op(
 
 /// Whether [`conv2d`] takes igo's path for these operands.
 fn fast_path(x: &Tensor, w: &Tensor) -> bool {
-    conv_implementation() == ConvImplementation::Igo
+    implementation() == Implementation::Igo
         && x.device().is_cpu()
         && w.device().is_cpu()
         && x.dtype() == w.dtype()
@@ -498,7 +498,7 @@ pub fn conv2d(
     }
 }
 
-/// y = conv(x, w) on igo's op whatever [`conv_implementation`] says (CPU, f32 or f64):
+/// y = conv(x, w) on igo's op whatever [`implementation`] says (CPU, f32 or f64):
 /// what the tests compare with candle's `Tensor::conv2d`.
 ///
 /// # Errors

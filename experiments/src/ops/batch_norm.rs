@@ -1,0 +1,417 @@
+//! Fused training-mode batch normalisation (optionally followed by ReLU) for CPU training,
+//! on candle's `CustomOp3` interface.
+//!
+//! Per channel c over the M = N·H·W values of a batch x (N, C, H, W):
+//! μ_c = mean(x_c), σ²_c = mean((x_c − μ_c)²) (biased), x̂ = (x − μ_c)/√(σ²_c + ε),
+//! y = γ_c·x̂ + β_c, and with `relu` y ← max(0, y) (PyTorch `F.batch_norm(training=True)`).
+//! The backward, with g' = g_y·1(y > 0) under ReLU (g_y otherwise):
+//!
+//! ∂β_c = Σ g',  ∂γ_c = Σ g'·x̂,  ∂x = γ_c/√(σ²_c + ε) · (g' − ∂β_c/M − x̂·∂γ_c/M).
+//!
+//! One pass for the statistics, one for the output; one for the two sums and one for ∂x in
+//! the backward, each parallel on rayon's pool, sums in f64. candle-nn's composite batch
+//! norm instead runs a dozen elementwise ops, each allocating a tensor of the input's size.
+//!
+//! The backward is first-order only: it is computed by a kernel, not by differentiable
+//! ops. Threads that differentiate twice (the second-order worker of
+//! [`crate::measure::worker`]) are marked with [`set_second_order_thread`], and the models
+//! use candle-nn's composite batch norm there; the fused op refuses to run its backward on
+//! such a thread rather than return a silently wrong second derivative.
+
+use super::gemm::Element;
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
+use rayon::prelude::*;
+use std::cell::Cell;
+use std::sync::{Arc, Mutex};
+
+thread_local! {
+    static SECOND_ORDER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the calling thread as one that differentiates gradients (exact Hessian-vector
+/// products): fused first-order ops are not used on it.
+pub fn set_second_order_thread(on: bool) {
+    SECOND_ORDER.with(|c| c.set(on));
+}
+
+/// Whether the calling thread was marked by [`set_second_order_thread`].
+#[must_use]
+pub fn second_order_thread() -> bool {
+    SECOND_ORDER.with(Cell::get)
+}
+
+/// The batch statistics of one forward pass: per-channel mean μ_c and biased variance σ²_c.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchStats {
+    /// μ_c.
+    pub mean: Vec<f64>,
+    /// σ²_c (biased: divided by M).
+    pub var: Vec<f64>,
+    /// M = N·H·W, the values per channel.
+    pub count: usize,
+}
+
+/// Element types with the conversions the kernels need.
+trait Real: Element + Into<f64> {
+    fn from_f64(v: f64) -> Self;
+}
+
+impl Real for f32 {
+    #[allow(clippy::cast_possible_truncation)]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl Real for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+/// μ_c and σ²_c of x (n, c, plane), two passes per channel in f64.
+fn statistics<T: Real>(x: &[T], n: usize, c: usize, plane: usize) -> BatchStats {
+    let count = n * plane;
+    let per_channel: Vec<(f64, f64)> = (0..c)
+        .into_par_iter()
+        .map(|ch| {
+            let blocks = || (0..n).map(move |i| &x[(i * c + ch) * plane..][..plane]);
+            let sum: f64 = blocks().flat_map(|b| b.iter()).map(|&v| v.into()).sum();
+            let mean = sum / count as f64;
+            let sq: f64 = blocks()
+                .flat_map(|b| b.iter())
+                .map(|&v| {
+                    let d = v.into() - mean;
+                    d * d
+                })
+                .sum();
+            (mean, sq / count as f64)
+        })
+        .collect();
+    BatchStats {
+        mean: per_channel.iter().map(|p| p.0).collect(),
+        var: per_channel.iter().map(|p| p.1).collect(),
+        count,
+    }
+}
+
+/// y = γ·x̂ + β (then ReLU) per image, in parallel.
+fn normalise<T: Real>(
+    x: &[T],
+    stats: &BatchStats,
+    gamma: &[T],
+    beta: &[T],
+    (c, plane): (usize, usize),
+    eps: f64,
+    relu: bool,
+) -> Vec<T> {
+    // y = x·scale_c + shift_c with scale = γ/√(σ² + ε), shift = β − μ·scale.
+    let (scale, shift): (Vec<T>, Vec<T>) = (0..c)
+        .map(|ch| {
+            let s = gamma[ch].into() / (stats.var[ch] + eps).sqrt();
+            (
+                T::from_f64(s),
+                T::from_f64(beta[ch].into() - stats.mean[ch] * s),
+            )
+        })
+        .unzip();
+    let mut y = vec![T::default(); x.len()];
+    y.par_chunks_mut(c * plane)
+        .zip(x.par_chunks(c * plane))
+        .for_each(|(yi, xi)| {
+            for ch in 0..c {
+                let (a, b) = (scale[ch], shift[ch]);
+                let out = &mut yi[ch * plane..][..plane];
+                let inp = &xi[ch * plane..][..plane];
+                for (o, &v) in out.iter_mut().zip(inp) {
+                    let z = T::from_f64(0.0);
+                    let r = mul_add(v, a, b);
+                    *o = if !relu || r.into() > 0.0 { r } else { z };
+                }
+            }
+        });
+    y
+}
+
+fn mul_add<T: Real>(v: T, a: T, b: T) -> T {
+    T::from_f64(v.into() * a.into() + b.into())
+}
+
+/// The backward of the module docs: (∂x, ∂γ, ∂β) packed as one vector [∂x ‖ ∂γ ‖ ∂β].
+#[allow(clippy::too_many_arguments)]
+fn backward<T: Real>(
+    x: &[T],
+    y: &[T],
+    gy: &[T],
+    gamma: &[f64],
+    stats: &BatchStats,
+    (n, c, plane): (usize, usize, usize),
+    eps: f64,
+    relu: bool,
+) -> Vec<T> {
+    let inv_std: Vec<f64> = stats.var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+    let g_of = |i: usize| -> f64 {
+        if !relu || y[i].into() > 0.0 {
+            gy[i].into()
+        } else {
+            0.0
+        }
+    };
+    let sums: Vec<(f64, f64)> = (0..c)
+        .into_par_iter()
+        .map(|ch| {
+            let (mut sg, mut sgx) = (0.0, 0.0);
+            for i in 0..n {
+                let base = (i * c + ch) * plane;
+                for (k, &xk) in x.iter().enumerate().skip(base).take(plane) {
+                    let g = g_of(k);
+                    sg += g;
+                    sgx += g * (xk.into() - stats.mean[ch]) * inv_std[ch];
+                }
+            }
+            (sg, sgx)
+        })
+        .collect();
+    let m = stats.count as f64;
+    let mut out = vec![T::default(); x.len() + 2 * c];
+    let (gx, rest) = out.split_at_mut(x.len());
+    gx.par_chunks_mut(c * plane)
+        .enumerate()
+        .for_each(|(i, gxi)| {
+            for ch in 0..c {
+                let (sg, sgx) = sums[ch];
+                let k = gamma[ch] * inv_std[ch];
+                let base = (i * c + ch) * plane;
+                for (j, o) in gxi[ch * plane..][..plane].iter_mut().enumerate() {
+                    let xh = (x[base + j].into() - stats.mean[ch]) * inv_std[ch];
+                    *o = T::from_f64(k * (g_of(base + j) - sg / m - xh * sgx / m));
+                }
+            }
+        });
+    for ch in 0..c {
+        rest[ch] = T::from_f64(sums[ch].1);
+        rest[c + ch] = T::from_f64(sums[ch].0);
+    }
+    out
+}
+
+fn contiguous<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> candle_core::Result<&'a [T]> {
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&data[start..end]),
+        None => candle_core::bail!("igo-batch-norm: {what} is not contiguous"),
+    }
+}
+
+/// (N, C, plane) of a rank ≥ 2 input.
+fn dims(layout: &Layout) -> candle_core::Result<(usize, usize, usize)> {
+    let d = layout.dims();
+    if d.len() < 2 {
+        candle_core::bail!("igo-batch-norm: input of rank {} (need N, C, ...)", d.len())
+    }
+    Ok((d[0], d[1], d[2..].iter().product()))
+}
+
+/// y = BN(x; γ, β) (then ReLU), recording the batch statistics for the running averages.
+struct BatchNormTrain {
+    eps: f64,
+    relu: bool,
+    stats: Arc<Mutex<Option<BatchStats>>>,
+}
+
+impl CustomOp3 for BatchNormTrain {
+    fn name(&self) -> &'static str {
+        "igo-batch-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (n, c, plane) = dims(l1)?;
+        if l2.dims() != [c] || l3.dims() != [c] {
+            candle_core::bail!(
+                "igo-batch-norm: weight {:?} and bias {:?} must have {c} values",
+                l2.dims(),
+                l3.dims()
+            )
+        }
+        let run = |stats: BatchStats| -> candle_core::Result<()> {
+            let mut slot = self
+                .stats
+                .lock()
+                .map_err(|_| candle_core::Error::Msg("igo-batch-norm: poisoned".into()))?;
+            *slot = Some(stats);
+            Ok(())
+        };
+        let out = match (s1, s2, s3) {
+            (CpuStorage::F32(x), CpuStorage::F32(g), CpuStorage::F32(b)) => {
+                let (x, g, b) = (
+                    contiguous(x, l1, "x")?,
+                    contiguous(g, l2, "γ")?,
+                    contiguous(b, l3, "β")?,
+                );
+                let stats = statistics(x, n, c, plane);
+                let y = normalise(x, &stats, g, b, (c, plane), self.eps, self.relu);
+                run(stats)?;
+                CpuStorage::F32(y)
+            }
+            (CpuStorage::F64(x), CpuStorage::F64(g), CpuStorage::F64(b)) => {
+                let (x, g, b) = (
+                    contiguous(x, l1, "x")?,
+                    contiguous(g, l2, "γ")?,
+                    contiguous(b, l3, "β")?,
+                );
+                let stats = statistics(x, n, c, plane);
+                let y = normalise(x, &stats, g, b, (c, plane), self.eps, self.relu);
+                run(stats)?;
+                CpuStorage::F64(y)
+            }
+            _ => candle_core::bail!(
+                "igo-batch-norm: x, γ, β must all be f32 or all f64, got {:?}, {:?}, {:?}",
+                s1.dtype(),
+                s2.dtype(),
+                s3.dtype()
+            ),
+        };
+        Ok((out, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        _beta: &Tensor,
+        y: &Tensor,
+        gy: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        if second_order_thread() {
+            candle_core::bail!(
+                "igo-batch-norm: the fused batch norm has a first-order backward only; \
+                 use candle-nn's batch norm on second-order threads"
+            )
+        }
+        let stats = self
+            .stats
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("igo-batch-norm: poisoned".into()))?
+            .clone()
+            .ok_or_else(|| {
+                candle_core::Error::Msg("igo-batch-norm: backward before forward".into())
+            })?;
+        let gamma_host: Vec<f64> = gamma.to_dtype(DType::F64)?.to_vec1()?;
+        let op = BatchNormBackward {
+            eps: self.eps,
+            relu: self.relu,
+            stats,
+            gamma: gamma_host,
+        };
+        let packed = x.apply_op3_no_bwd(y, &gy.contiguous()?, &op)?;
+        let (len, c) = (x.elem_count(), gamma.elem_count());
+        let gx = packed.narrow(0, 0, len)?.reshape(x.shape())?;
+        let gg = packed.narrow(0, len, c)?;
+        let gb = packed.narrow(0, len + c, c)?;
+        Ok((Some(gx), Some(gg), Some(gb)))
+    }
+}
+
+/// The packed backward [∂x ‖ ∂γ ‖ ∂β] from (x, y, g_y).
+struct BatchNormBackward {
+    eps: f64,
+    relu: bool,
+    stats: BatchStats,
+    gamma: Vec<f64>,
+}
+
+impl CustomOp3 for BatchNormBackward {
+    fn name(&self) -> &'static str {
+        "igo-batch-norm-backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (n, c, plane) = dims(l1)?;
+        if l2.dims() != l1.dims() || l3.dims() != l1.dims() || self.gamma.len() != c {
+            candle_core::bail!(
+                "igo-batch-norm-backward: shapes {:?}, {:?}, {:?}",
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            )
+        }
+        let geometry = (n, c, plane);
+        let out = match (s1, s2, s3) {
+            (CpuStorage::F32(x), CpuStorage::F32(y), CpuStorage::F32(g)) => {
+                CpuStorage::F32(backward(
+                    contiguous(x, l1, "x")?,
+                    contiguous(y, l2, "y")?,
+                    contiguous(g, l3, "g_y")?,
+                    &self.gamma,
+                    &self.stats,
+                    geometry,
+                    self.eps,
+                    self.relu,
+                ))
+            }
+            (CpuStorage::F64(x), CpuStorage::F64(y), CpuStorage::F64(g)) => {
+                CpuStorage::F64(backward(
+                    contiguous(x, l1, "x")?,
+                    contiguous(y, l2, "y")?,
+                    contiguous(g, l3, "g_y")?,
+                    &self.gamma,
+                    &self.stats,
+                    geometry,
+                    self.eps,
+                    self.relu,
+                ))
+            }
+            _ => candle_core::bail!("igo-batch-norm-backward: mixed dtypes"),
+        };
+        Ok((out, Shape::from(l1.shape().elem_count() + 2 * c)))
+    }
+}
+
+/// Training-mode batch norm y = γ·(x − μ)/√(σ² + ε) + β over the batch and spatial
+/// axes of x (N, C, ...), then ReLU if `relu`; returns y and the batch statistics (for
+/// the running averages). CPU, f32 or f64, contiguous or not.
+///
+/// # Errors
+/// Shapes that do not match, another device or dtype, or a candle error.
+pub fn batch_norm_train(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f64,
+    relu: bool,
+) -> candle_core::Result<(Tensor, BatchStats)> {
+    if !x.device().is_cpu() {
+        candle_core::bail!("igo-batch-norm: runs on the CPU only")
+    }
+    let stats = Arc::new(Mutex::new(None));
+    let op = BatchNormTrain {
+        eps,
+        relu,
+        stats: Arc::clone(&stats),
+    };
+    let y = x
+        .contiguous()?
+        .apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
+    let recorded = stats
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("igo-batch-norm: poisoned".into()))?
+        .clone()
+        .ok_or_else(|| candle_core::Error::Msg("igo-batch-norm: no statistics".into()))?;
+    Ok((y, recorded))
+}
