@@ -9,8 +9,8 @@
 //! from the seed's stream `"bench-hvp-v"`. Peak memory belongs to a whole process: run
 //! one [`SecondOrder`] per process and read [`super::peak_rss_bytes`] afterwards.
 
-use super::median;
 use super::train_step::{random_batch, CLASSES, INPUT};
+use super::{median, peak_rss_bytes};
 use crate::data::Batch;
 use crate::measure::hvp::{Hvp, ModelLoss};
 use crate::measure::{worker, BatchNormMode};
@@ -43,6 +43,10 @@ pub struct SecondOrderTimes {
     pub parameters: usize,
     /// Seconds of each timed call (after one untimed warm-up call).
     pub call_seconds: Vec<f64>,
+    /// The process's peak resident memory before the first call, with the model and
+    /// batch built ([`super::peak_rss_bytes`]; None where unknown): the peak after the
+    /// calls minus this is the memory the calls themselves needed.
+    pub setup_peak_rss_bytes: Option<u64>,
 }
 
 impl SecondOrderTimes {
@@ -53,15 +57,18 @@ impl SecondOrderTimes {
     }
 }
 
-fn timed<F: FnMut() -> Result<()>>(calls: usize, mut call: F) -> Result<Vec<f64>> {
+/// The peak memory so far, then one warm-up call and `calls` timed calls.
+fn timed<F: FnMut() -> Result<()>>(calls: usize, mut call: F) -> Result<(Vec<f64>, Option<u64>)> {
+    let setup = peak_rss_bytes();
     call()?;
-    (0..calls)
+    let seconds = (0..calls)
         .map(|_| {
             let t = Instant::now();
             call()?;
             Ok(t.elapsed().as_secs_f64())
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((seconds, setup))
 }
 
 /// Times `what` for `architecture` (3×32×32, 10 classes, f32, CPU, weights from `seed`)
@@ -91,7 +98,7 @@ pub fn time_second_order(
         SecondOrder::Gradient => {
             let (model, images, labels) = build()?;
             let params = model.parameters();
-            let call_seconds = timed(calls, || {
+            let (call_seconds, setup_peak_rss_bytes) = timed(calls, || {
                 let logits = model.forward_t(&images, false)?;
                 let grads = candle_nn::loss::cross_entropy(&logits, &labels)?.backward()?;
                 let g: Vec<Option<Tensor>> = params
@@ -105,6 +112,7 @@ pub fn time_second_order(
                 what,
                 parameters: model.parameter_count(),
                 call_seconds,
+                setup_peak_rss_bytes,
             })
         }
         SecondOrder::Hvp => worker::run(move || -> Result<SecondOrderTimes> {
@@ -122,7 +130,7 @@ pub fn time_second_order(
             )?)?;
             let mut rng = seed.stream("bench-hvp-v");
             let v = Vector::from_fn(d, |_, _| rng.sample::<f64, _>(StandardNormal));
-            let call_seconds = timed(calls, || {
+            let (call_seconds, setup_peak_rss_bytes) = timed(calls, || {
                 std::hint::black_box(hvp.product(&v)?);
                 Ok(())
             })?;
@@ -130,6 +138,7 @@ pub fn time_second_order(
                 what,
                 parameters: d,
                 call_seconds,
+                setup_peak_rss_bytes,
             })
         })?,
     }
