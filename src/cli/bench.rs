@@ -536,6 +536,17 @@ fn mib(bytes: Option<u64>) -> String {
     bytes.map_or("–".into(), |b| format!("{:.0}", b as f64 / 1_048_576.0))
 }
 
+/// "min–max" of the values with one decimal ("–" if empty).
+fn spread(values: &[f64]) -> String {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if values.is_empty() {
+        "–".into()
+    } else {
+        format!("{lo:.1}–{hi:.1}")
+    }
+}
+
 fn opt(value: Option<f64>, digits: usize) -> String {
     value.map_or("–".into(), |v| format!("{v:.digits$}"))
 }
@@ -764,19 +775,24 @@ fn print_table(rows: &[ModelRow], h: &Header<'_>) {
     );
     println!();
     println!(
-        "{:<16} {:>6} {:>12} {:>14} {:>8}",
-        "model", "batch", "igo img/s", "PyTorch img/s", "ratio"
+        "{:<16} {:>6} {:>10} {:>14} {:>8}   {:>15} {:>15}",
+        "model", "batch", "igo img/s", "PyTorch img/s", "ratio", "igo rounds", "PyTorch rounds"
     );
     for r in rows {
         println!(
-            "{:<16} {:>6} {:>12.1} {:>14} {:>8}",
+            "{:<16} {:>6} {:>10.1} {:>14} {:>8}   {:>15} {:>15}",
             r.model,
             r.batch,
             r.igo_images_per_s,
             opt(r.pytorch_images_per_s, 1),
-            opt(r.ratio, 3)
+            opt(r.ratio, 3),
+            spread(&r.igo_rounds),
+            spread(&r.pytorch_rounds)
         );
     }
+    println!(
+        "(rounds: the lowest and highest per-round median; a wide spread means a busy machine)"
+    );
     let Some(hvp) = rows.iter().find_map(|r| r.hvp.as_ref()) else {
         return;
     };
