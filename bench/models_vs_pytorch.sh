@@ -4,15 +4,12 @@
 #
 # Models: kuangliu ResNet-18, ResNet-20 (w16, 1x1 shortcuts), xternalz WRN-16-4,
 # torchvision resnet34 (see bench/export_state_dict.py). Installs torch, torchvision and
-# safetensors into bench/.venv on first use (CPU is enough).
+# safetensors into bench/.venv on first use (bench/pytorch-venv.sh; CPU is enough).
 # Usage: bench/models_vs_pytorch.sh [EXPORT_DIR]   (default target/torch-reference)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-target/torch-reference}
-if [ ! -x bench/.venv/bin/python ] || ! bench/.venv/bin/python -c "import torch, safetensors" 2>/dev/null; then
-  python3 -m venv bench/.venv
-  bench/.venv/bin/pip install --quiet torch torchvision safetensors
-fi
-bench/.venv/bin/python bench/export_state_dict.py "$dir"
+python=$(bench/pytorch-venv.sh torchvision safetensors)
+"$python" bench/export_state_dict.py "$dir"
 IGO_TORCH_REFERENCE="$(cd "$dir" && pwd)" \
   cargo test -p igo-experiments --test models -- --ignored pytorch_exports --nocapture

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod bench_cli;
 mod definition_2_1;
 mod experiment_cli;
 mod explicit_go;

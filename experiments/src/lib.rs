@@ -6,6 +6,7 @@
 //!
 //! Runs on the CPU by default; the `cuda` feature adds NVIDIA GPUs.
 
+pub mod bench;
 pub mod data;
 pub mod device;
 pub mod error;

@@ -232,6 +232,48 @@ fn small_resnets_have_he_et_al_layout() {
     assert_matches_reference(&m, &spec, trainable_count(&spec));
 }
 
+/// Trainable parameters of kuangliu's CIFAR ResNet at base width W on 3-channel input
+/// with 10 classes, counted by hand from `models/resnet.py`: stem 27W + 2W; a block of
+/// width w with c inputs has 9cw + 9w² + 4w, plus cw + 2w for a 1×1 shortcut; stage 1
+/// (w = W, identity shortcuts) n₁(18W² + 4W); a later stage of width w (c = w/2) has
+/// 14w² + 6w in its first block and 18w² + 4w in each other; linear 8W·10 + 10. Summed:
+/// ResNet-18 ([2,2,2,2]) 2724W² + 257W + 10, ResNet-34 ([3,4,6,3]) 5190W² + 373W + 10.
+fn kuangliu_parameters(depth: usize, w: usize) -> usize {
+    match depth {
+        18 => 2724 * w * w + 257 * w + 10,
+        34 => 5190 * w * w + 373 * w + 10,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn cifar_resnet_at_base_width_w_has_the_closed_form_parameter_count() {
+    // the formula reproduces the published counts at W = 64
+    assert_eq!(kuangliu_parameters(18, 64), 11_173_962);
+    assert_eq!(kuangliu_parameters(34, 64), 21_282_122);
+    for (depth, blocks) in [(18, [2, 2, 2, 2]), (34, [3, 4, 6, 3])] {
+        for w in [1, 4, 16, 64] {
+            let name = format!("resnet{depth}-w{w}");
+            let m = build(&name, (3, 32, 32), 10, 0);
+            let widths = [w, 2 * w, 4 * w, 8 * w];
+            assert_matches_reference(
+                &m,
+                &resnet_spec(3, &widths, &blocks, 10, false),
+                kuangliu_parameters(depth, w),
+            );
+        }
+    }
+    // ResNet-18 at width 16, the benchmark model: 2724·256 + 257·16 + 10
+    assert_eq!(
+        build("resnet18-w16", (3, 32, 32), 10, 0).parameter_count(),
+        701_466
+    );
+    let logits = build("resnet18-w4", (3, 32, 32), 10, 1)
+        .forward_t(&input(2, (3, 32, 32), 0, DType::F32), true)
+        .unwrap();
+    assert_eq!(logits.dims(), &[2, 10]);
+}
+
 // ---------------------------------------------------------------------------------------
 // Forward passes.
 
@@ -674,7 +716,11 @@ fn pytorch_default_init_is_kaiming_uniform_sqrt5_and_bn_one_zero() {
     assert!(all_exactly(&values(&m, "layer3.1.bn2.running_mean"), 0.0));
     assert!(all_exactly(&values(&m, "layer3.1.bn2.running_var"), 1.0));
     assert_eq!(
-        Architecture::ResnetCifar { depth: 18 }.init_scheme(),
+        Architecture::ResnetCifar {
+            depth: 18,
+            width: 64
+        }
+        .init_scheme(),
         InitScheme::Pytorch
     );
 }
@@ -727,8 +773,34 @@ fn names_parse_and_print_back() {
                 hidden: vec![128, 128],
             },
         ),
-        ("resnet18", Architecture::ResnetCifar { depth: 18 }),
-        ("resnet34", Architecture::ResnetCifar { depth: 34 }),
+        (
+            "resnet18",
+            Architecture::ResnetCifar {
+                depth: 18,
+                width: 64,
+            },
+        ),
+        (
+            "resnet34",
+            Architecture::ResnetCifar {
+                depth: 34,
+                width: 64,
+            },
+        ),
+        (
+            "resnet18-w16",
+            Architecture::ResnetCifar {
+                depth: 18,
+                width: 16,
+            },
+        ),
+        (
+            "resnet34-w8",
+            Architecture::ResnetCifar {
+                depth: 34,
+                width: 8,
+            },
+        ),
         (
             "resnet34-imagenet",
             Architecture::ResnetImagenet { depth: 34 },
@@ -763,6 +835,11 @@ fn names_parse_and_print_back() {
         assert_eq!(json, format!("\"{name}\""));
         assert_eq!(serde_json::from_str::<Architecture>(&json).unwrap(), arch);
     }
+    // width 64 is kuangliu's own model and keeps its name
+    assert_eq!(
+        "resnet18-w64".parse::<Architecture>().unwrap().slug(),
+        "resnet18"
+    );
     assert_eq!(
         "resnet20".parse::<Architecture>().unwrap(),
         Architecture::ResnetSmall {
@@ -809,7 +886,9 @@ fn bad_names_are_config_errors_listing_the_accepted_names() {
         "resnet18-cifar",
         "resnet34-imagenet-x",
         "resnet20-w0",
-        "resnet18-w16",
+        "resnet18-w0",
+        "resnet34-w513",
+        "resnet18-16",
         "wrn-28-100",
         "resnet1208",
         "mlp-100000",
@@ -834,7 +913,10 @@ fn bad_names_are_config_errors_listing_the_accepted_names() {
         matches!(&err, ExperimentError::Config { key, message } if key == "train.model" && message.contains("resnet20-w16") && message.contains("'vgg16'"))
     );
     // a directly built invalid variant is refused by Model::new
-    let bad = Architecture::ResnetCifar { depth: 50 };
+    let bad = Architecture::ResnetCifar {
+        depth: 50,
+        width: 64,
+    };
     assert!(matches!(
         bad.validate(),
         Err(ExperimentError::Config { .. })

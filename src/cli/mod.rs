@@ -1,6 +1,7 @@
 //! Command-line interface: one subcommand per file; each parses, validates, and calls
 //! a library.
 
+mod bench;
 mod check;
 mod experiment;
 mod measure;
@@ -34,6 +35,9 @@ enum Command {
     Experiment(experiment::ExperimentCommand),
     /// Measure a checkpoint: worst-case sharpness, Hessian eigenvalues and trace, Wu et al.
     Measure(measure::MeasureArgs),
+    /// Benchmarks: `igo bench train` times igo's training step against PyTorch's.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// An error of the command line, with its exit status.
@@ -93,5 +97,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Train(args) => train::run(args),
         Command::Experiment(command) => experiment::run(command),
         Command::Measure(args) => measure::run(args),
+        Command::Bench(command) => bench::run(command),
     }
 }

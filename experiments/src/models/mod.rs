@@ -56,7 +56,7 @@ pub trait Network: Send + Sync {
 /// |---|---|---|
 /// | `logistic` | [`Architecture::Logistic`] | multinomial logistic regression |
 /// | `mlp-128-128` | [`Architecture::Mlp`] | ReLU MLP with the listed hidden widths |
-/// | `resnet18`, `resnet34` | [`Architecture::ResnetCifar`] | kuangliu CIFAR ResNet ([`resnet_cifar`]) |
+/// | `resnet18`, `resnet34`, `resnet18-w16` | [`Architecture::ResnetCifar`] | kuangliu CIFAR ResNet of base width W (widths W, 2W, 4W, 8W; 64 if omitted) ([`resnet_cifar`]) |
 /// | `resnet18-imagenet`, `resnet34-imagenet` | [`Architecture::ResnetImagenet`] | torchvision ResNet ([`resnet_imagenet`]) |
 /// | `wrn-28-10` | [`Architecture::WideResnet`] | WRN-d-k, d = 6n+4 ([`wide_resnet`]) |
 /// | `resnet20-w16`, `resnet8-w16`, `resnet20` | [`Architecture::ResnetSmall`] | He et al. ResNet-(6n+2) of width w, 16 if omitted ([`resnet_small`]) |
@@ -70,10 +70,14 @@ pub enum Architecture {
         /// Hidden widths.
         hidden: Vec<usize>,
     },
-    /// CIFAR ResNet of kuangliu/pytorch-cifar (3×3 stem, no max-pool), depth 18 or 34.
+    /// CIFAR ResNet of kuangliu/pytorch-cifar (3×3 stem, no max-pool), depth 18 or 34,
+    /// with stage widths W, 2W, 4W, 8W (W = 64 in kuangliu's file).
     ResnetCifar {
         /// 18 or 34.
         depth: usize,
+        /// Base width W: the stem and first stage have W channels (64 for kuangliu's
+        /// `ResNet18()`, named `resnet18`; other widths are named `resnet18-wW`).
+        width: usize,
     },
     /// torchvision ImageNet ResNet (7×7 stem, max-pool), depth 18 or 34.
     ResnetImagenet {
@@ -98,7 +102,7 @@ pub enum Architecture {
 
 /// The names [`Architecture`]'s parser accepts, for error messages.
 pub const ARCHITECTURE_NAMES: &str = "logistic, mlp-W[-W…] (e.g. mlp-128-128), \
-resnet18, resnet34 (CIFAR, kuangliu), resnet18-imagenet, resnet34-imagenet (torchvision), \
+resnet18, resnet34 (CIFAR, kuangliu, width 64), resnet18-wW, resnet34-wW (the same at base width W, e.g. resnet18-w16), resnet18-imagenet, resnet34-imagenet (torchvision), \
 resnet{6n+2}[-wW] (He et al. CIFAR ResNet, width W = 16 if omitted, e.g. resnet20-w16, resnet8-w16), \
 wrn-{6n+4}-{k} (e.g. wrn-28-10)";
 
@@ -106,7 +110,8 @@ wrn-{6n+4}-{k} (e.g. wrn-28-10)";
 const MAX_SIZE: usize = 1 << 16;
 /// Largest MLP hidden width.
 pub const MAX_MLP_WIDTH: usize = 16_384;
-/// Largest first-stage width of a [`Architecture::ResnetSmall`] (4w channels at the end).
+/// Largest first-stage width of a [`Architecture::ResnetSmall`] (4w channels at the end)
+/// or [`Architecture::ResnetCifar`] (8W channels at the end).
 pub const MAX_RESNET_WIDTH: usize = 512;
 /// Largest WRN widening factor (WRN-28-32 has ≈ 373 M parameters).
 pub const MAX_WIDEN: usize = 32;
@@ -125,7 +130,13 @@ impl Architecture {
                 let widths: Vec<String> = hidden.iter().map(ToString::to_string).collect();
                 format!("mlp-{}", widths.join("-"))
             }
-            Architecture::ResnetCifar { depth } => format!("resnet{depth}"),
+            Architecture::ResnetCifar { depth, width } => {
+                if *width == resnet_cifar::RESNET_BASE_WIDTH {
+                    format!("resnet{depth}")
+                } else {
+                    format!("resnet{depth}-w{width}")
+                }
+            }
             Architecture::ResnetImagenet { depth } => format!("resnet{depth}-imagenet"),
             Architecture::WideResnet { depth, widen } => format!("wrn-{depth}-{widen}"),
             Architecture::ResnetSmall { depth, width } => format!("resnet{depth}-w{width}"),
@@ -171,7 +182,10 @@ impl Architecture {
             }
             let depth = size(d)?;
             match (depth, suffix) {
-                (18 | 34, None) => Architecture::ResnetCifar { depth },
+                (18 | 34, None) => Architecture::ResnetCifar {
+                    depth,
+                    width: resnet_cifar::RESNET_BASE_WIDTH,
+                },
                 (18 | 34, Some("imagenet")) => Architecture::ResnetImagenet { depth },
                 (50 | 152, None) => {
                     return Err(bad(&format!(
@@ -181,6 +195,10 @@ impl Architecture {
                 }
                 (_, None) => Architecture::ResnetSmall { depth, width: 16 },
                 (_, Some(w)) => match w.strip_prefix('w') {
+                    Some(w) if matches!(depth, 18 | 34) => Architecture::ResnetCifar {
+                        depth,
+                        width: size(w)?,
+                    },
                     Some(w) => Architecture::ResnetSmall {
                         depth,
                         width: size(w)?,
@@ -226,7 +244,16 @@ impl Architecture {
                 }
                 Ok(())
             }
-            Architecture::ResnetCifar { depth } | Architecture::ResnetImagenet { depth } => {
+            Architecture::ResnetCifar { depth, width } => {
+                if !matches!(depth, 18 | 34) {
+                    return fail("ResNet depth must be 18 or 34 (basic blocks)".into());
+                }
+                if *width == 0 || *width > MAX_RESNET_WIDTH {
+                    return fail(format!("ResNet width must be in 1..={MAX_RESNET_WIDTH}"));
+                }
+                Ok(())
+            }
+            Architecture::ResnetImagenet { depth } => {
                 if matches!(depth, 18 | 34) {
                     Ok(())
                 } else {
@@ -284,10 +311,9 @@ impl Architecture {
         Ok(match self {
             Architecture::Logistic => Box::new(mlp::Mlp::new(flat, &[], classes, vb)?),
             Architecture::Mlp { hidden } => Box::new(mlp::Mlp::new(flat, hidden, classes, vb)?),
-            Architecture::ResnetCifar { depth: 18 } => {
-                Box::new(ResNetCifar::resnet18(c, classes, vb)?)
+            Architecture::ResnetCifar { depth, width } => {
+                Box::new(ResNetCifar::kuangliu(c, *depth, *width, classes, vb)?)
             }
-            Architecture::ResnetCifar { .. } => Box::new(ResNetCifar::resnet34(c, classes, vb)?),
             Architecture::ResnetImagenet { depth: 18 } => {
                 Box::new(ResNetImagenet::resnet18(c, classes, vb)?)
             }

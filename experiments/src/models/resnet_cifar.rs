@@ -11,6 +11,11 @@
 //! Initialisation: kuangliu's file keeps PyTorch's layer defaults
 //! ([`super::init::InitScheme::Pytorch`]).
 //!
+//! At base width W (`resnet18-w16`, …) the stage widths are W, 2W, 4W, 8W, everything
+//! else unchanged; on 3-channel input with 10 classes ResNet-18 has 2724W² + 257W + 10
+//! trainable parameters (11,173,962 at W = 64) and ResNet-34 5190W² + 373W + 10
+//! (21,282,122).
+//!
 //! The stem takes any number of input channels (3 for CIFAR, 1 for the 8×8 digits) and
 //! the pooling is global, so every input size ≥ 1×1 works; on 32×32 it is kuangliu's
 //! `avg_pool2d(out, 4)`.
@@ -33,6 +38,8 @@ pub const RESNET18_BLOCKS: [usize; 4] = [2, 2, 2, 2];
 pub const RESNET34_BLOCKS: [usize; 4] = [3, 4, 6, 3];
 /// Stage widths of the CIFAR ResNet-18/34.
 pub const RESNET_WIDTHS: [usize; 4] = [64, 128, 256, 512];
+/// Base width W of kuangliu's ResNet-18/34 (the first stage's channels).
+pub const RESNET_BASE_WIDTH: usize = 64;
 
 /// A CIFAR-style ResNet: 3×3 stride-1 stem of width `widths[0]`, stages `layer1…` of
 /// basic blocks (stride 1 for the first stage, 2 after), global average pool, `linear`.
@@ -89,6 +96,27 @@ impl ResNetCifar {
             layers,
             linear,
         })
+    }
+
+    /// kuangliu's ResNet-`depth` (18: blocks `[2,2,2,2]`, 34: `[3,4,6,3]`) at base width
+    /// `width` = W: stage widths W, 2W, 4W, 8W (W = 64 is `ResNet18()` / `ResNet34()`).
+    ///
+    /// # Errors
+    /// A depth other than 18 or 34, a zero width, or a candle error.
+    pub fn kuangliu(
+        in_channels: usize,
+        depth: usize,
+        width: usize,
+        classes: usize,
+        vb: VarBuilder<'_>,
+    ) -> candle_core::Result<Self> {
+        let blocks = match depth {
+            18 => RESNET18_BLOCKS,
+            34 => RESNET34_BLOCKS,
+            _ => candle_core::bail!("kuangliu's CIFAR ResNet has depth 18 or 34, got {depth}"),
+        };
+        let widths = [width, 2 * width, 4 * width, 8 * width];
+        Self::new(in_channels, &widths, &blocks, classes, vb)
     }
 
     /// kuangliu's `ResNet18()`: blocks `[2,2,2,2]`, widths 64…512.
