@@ -14,10 +14,12 @@ Modes (one JSON object on stdout):
                    v fixed; `seconds` = median over --calls calls after one warm-up call.
   --gradient       the same with only g = autograd.grad(L, w) (what the HVP is compared to).
 
-peak_rss_bytes (hvp and gradient modes) is this process's peak resident memory
-(getrusage ru_maxrss, KiB on Linux): run each mode in a fresh process.
-setup_peak_rss_bytes is the same just before the first call (torch imported, model and
-batch built): the difference is what the calls themselves needed.
+Memory (hvp and gradient modes), as igo's `experiments::bench::PeakMemory`:
+peak_rss_bytes is this process's peak resident memory (VmHWM; getrusage ru_maxrss where
+/proc is missing), so run each mode in a fresh process; baseline_rss_bytes is the
+resident memory when the calls begin (torch imported, model and batch built) and
+work_peak_rss_bytes the peak during the calls (the peak is reset first through
+/proc/self/clear_refs): work_peak - baseline is what the calls added.
 
 Models are igo's names (bench/torch_models.py). `parameters` is reported so that the
 caller can check it builds the same model.
@@ -72,9 +74,47 @@ def arguments():
     return p.parse_args()
 
 
+def status_bytes(key):
+    """A kB line of /proc/self/status in bytes (None where there is none)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss_bytes():
-    # Linux reports ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """VmHWM, or getrusage's ru_maxrss (KiB on Linux) where /proc is missing."""
+    peak = status_bytes("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def reset_peak_rss():
+    """Resets the peak to the current resident memory (Linux /proc/self/clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_memory_of(work):
+    """(work(), memory): the process's peak, the resident memory when work began and the
+    peak while it ran (None if the peak could not be reset), as igo's `PeakMemory`."""
+    setup_peak = peak_rss_bytes()
+    reset = reset_peak_rss()
+    baseline = status_bytes("VmRSS")
+    value = work()
+    after = peak_rss_bytes()
+    return value, {
+        "peak_rss_bytes": max(setup_peak, after),
+        "baseline_rss_bytes": baseline,
+        "work_peak_rss_bytes": after if reset else None,
+    }
 
 
 def batch_of(args):
@@ -127,21 +167,23 @@ def second_order(args, model, x, y):
         dot = sum((gi * vi).sum() for gi, vi in zip(grads, v))
         return torch.autograd.grad(dot, params)
 
-    setup = peak_rss_bytes()
-    call()
-    seconds = []
-    for _ in range(args.calls):
-        t = time.perf_counter()
-        out = call()
-        seconds.append(time.perf_counter() - t)
-        del out
+    def calls():
+        call()
+        seconds = []
+        for _ in range(args.calls):
+            t = time.perf_counter()
+            out = call()
+            seconds.append(time.perf_counter() - t)
+            del out
+        return seconds
+
+    seconds, memory = peak_memory_of(calls)
     return {
         "mode": "gradient" if args.gradient else "hvp",
         "calls": args.calls,
         "call_seconds": seconds,
         "seconds": statistics.median(seconds),
-        "peak_rss_bytes": peak_rss_bytes(),
-        "setup_peak_rss_bytes": setup,
+        **memory,
     }
 
 

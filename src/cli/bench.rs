@@ -20,7 +20,7 @@ use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use experiments::bench::second_order::{time_second_order, SecondOrder};
 use experiments::bench::train_step::{StepConfig, TrainStep};
-use experiments::bench::{cpu_model, median, peak_rss_bytes, threads, utc_date};
+use experiments::bench::{cpu_model, median, threads, utc_date, PeakMemory};
 use experiments::models::Architecture;
 use experiments::ExperimentError;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -133,10 +133,9 @@ pub struct HvpChildArgs {
 struct ChildCost {
     /// Median seconds per call.
     seconds: f64,
-    /// Peak resident memory of the child process.
-    peak_rss_bytes: Option<u64>,
-    /// Its peak before the first call (model and batch built).
-    setup_peak_rss_bytes: Option<u64>,
+    /// Peak memory: the process's, and that of the calls.
+    #[serde(flatten)]
+    memory: PeakMemory,
     /// Trainable parameters.
     parameters: usize,
 }
@@ -181,11 +180,12 @@ struct SecondOrderSide {
     hvp_seconds: f64,
     /// Peak resident memory of the HVP process.
     hvp_peak_rss_bytes: Option<u64>,
-    /// Peak of the HVP process before its first call (model and batch built).
-    hvp_setup_peak_rss_bytes: Option<u64>,
+    /// What the HVP calls added to the process (their peak minus the resident memory
+    /// when they began, with the model and batch built).
+    hvp_added_rss_bytes: Option<u64>,
     gradient_seconds: f64,
     gradient_peak_rss_bytes: Option<u64>,
-    gradient_setup_peak_rss_bytes: Option<u64>,
+    gradient_added_rss_bytes: Option<u64>,
     /// HVP seconds / gradient seconds.
     hvp_over_gradient: f64,
 }
@@ -203,12 +203,14 @@ struct HvpReport {
     time_ratio: Option<f64>,
     /// igo HVP peak memory / PyTorch's.
     memory_ratio: Option<f64>,
-    /// igo HVP memory above setup / PyTorch's (peak minus the peak before the calls).
-    memory_above_setup_ratio: Option<f64>,
+    /// Memory the igo HVP calls added / what PyTorch's added.
+    added_memory_ratio: Option<f64>,
     /// igo gradient seconds / PyTorch's.
     gradient_time_ratio: Option<f64>,
     /// igo gradient peak memory / PyTorch's.
     gradient_memory_ratio: Option<f64>,
+    /// Memory the igo gradient calls added / what PyTorch's added.
+    gradient_added_memory_ratio: Option<f64>,
 }
 
 /// Runs `igo bench …`.
@@ -491,11 +493,6 @@ fn ratio(a: f64, b: f64) -> f64 {
     a / b
 }
 
-/// `peak − setup` (bytes).
-fn above(peak: Option<u64>, setup: Option<u64>) -> Option<u64> {
-    Some(peak?.saturating_sub(setup?))
-}
-
 fn memory_ratio(a: Option<u64>, b: Option<u64>) -> Option<f64> {
     Some(a? as f64 / b? as f64)
 }
@@ -503,11 +500,11 @@ fn memory_ratio(a: Option<u64>, b: Option<u64>) -> Option<f64> {
 fn side(hvp: &ChildCost, gradient: &ChildCost) -> SecondOrderSide {
     SecondOrderSide {
         hvp_seconds: hvp.seconds,
-        hvp_peak_rss_bytes: hvp.peak_rss_bytes,
-        hvp_setup_peak_rss_bytes: hvp.setup_peak_rss_bytes,
+        hvp_peak_rss_bytes: hvp.memory.peak_rss_bytes,
+        hvp_added_rss_bytes: hvp.memory.added_bytes(),
         gradient_seconds: gradient.seconds,
-        gradient_peak_rss_bytes: gradient.peak_rss_bytes,
-        gradient_setup_peak_rss_bytes: gradient.setup_peak_rss_bytes,
+        gradient_peak_rss_bytes: gradient.memory.peak_rss_bytes,
+        gradient_added_rss_bytes: gradient.memory.added_bytes(),
         hvp_over_gradient: ratio(hvp.seconds, gradient.seconds),
     }
 }
@@ -694,18 +691,18 @@ fn train(args: BenchTrainArgs) -> Result<ExitCode, CliError> {
             memory_ratio: pytorch
                 .as_ref()
                 .and_then(|p| memory_ratio(igo.hvp_peak_rss_bytes, p.hvp_peak_rss_bytes)),
-            memory_above_setup_ratio: pytorch.as_ref().and_then(|p| {
-                memory_ratio(
-                    above(igo.hvp_peak_rss_bytes, igo.hvp_setup_peak_rss_bytes),
-                    above(p.hvp_peak_rss_bytes, p.hvp_setup_peak_rss_bytes),
-                )
-            }),
+            added_memory_ratio: pytorch
+                .as_ref()
+                .and_then(|p| memory_ratio(igo.hvp_added_rss_bytes, p.hvp_added_rss_bytes)),
             gradient_time_ratio: pytorch
                 .as_ref()
                 .map(|p| ratio(igo.gradient_seconds, p.gradient_seconds)),
             gradient_memory_ratio: pytorch
                 .as_ref()
                 .and_then(|p| memory_ratio(igo.gradient_peak_rss_bytes, p.gradient_peak_rss_bytes)),
+            gradient_added_memory_ratio: pytorch.as_ref().and_then(|p| {
+                memory_ratio(igo.gradient_added_rss_bytes, p.gradient_added_rss_bytes)
+            }),
             igo,
             pytorch,
         };
@@ -806,17 +803,15 @@ fn print_table(rows: &[ModelRow], h: &Header<'_>) {
         "{:<12} {:>9} {:>20} {:>11} {:>20} {:>13}",
         "", "HVP s", "HVP peak MiB (+run)", "gradient s", "grad. peak MiB (+run)", "HVP/gradient"
     );
-    let memory = |peak: Option<u64>, setup: Option<u64>| {
-        format!("{} (+{})", mib(peak), mib(above(peak, setup)))
-    };
+    let memory = |peak: Option<u64>, added: Option<u64>| format!("{} (+{})", mib(peak), mib(added));
     let line = |who: &str, s: &SecondOrderSide| {
         println!(
             "{:<12} {:>9.3} {:>20} {:>11.3} {:>20} {:>13.2}",
             who,
             s.hvp_seconds,
-            memory(s.hvp_peak_rss_bytes, s.hvp_setup_peak_rss_bytes),
+            memory(s.hvp_peak_rss_bytes, s.hvp_added_rss_bytes),
             s.gradient_seconds,
-            memory(s.gradient_peak_rss_bytes, s.gradient_setup_peak_rss_bytes),
+            memory(s.gradient_peak_rss_bytes, s.gradient_added_rss_bytes),
             s.hvp_over_gradient
         );
     };
@@ -830,14 +825,18 @@ fn print_table(rows: &[ModelRow], h: &Header<'_>) {
             format!(
                 "{} (+{})",
                 opt(hvp.memory_ratio, 2),
-                opt(hvp.memory_above_setup_ratio, 2)
+                opt(hvp.added_memory_ratio, 2)
             ),
             opt(hvp.gradient_time_ratio, 2),
-            opt(hvp.gradient_memory_ratio, 2)
+            format!(
+                "{} (+{})",
+                opt(hvp.gradient_memory_ratio, 2),
+                opt(hvp.gradient_added_memory_ratio, 2)
+            )
         );
         println!(
-            "(+run: the peak minus the process's peak before the first call, with the \
-             model and batch built; PyTorch's process includes torch's libraries)"
+            "(peak: the process's peak resident memory, PyTorch's includes torch's \
+             libraries; +run: what the calls added to the process with model and batch built)"
         );
     }
 }
@@ -859,8 +858,7 @@ fn hvp_child(args: &HvpChildArgs) -> Result<ExitCode, CliError> {
         .map_err(|e| flag_error("--model", e))?;
     let out = ChildCost {
         seconds: times.seconds(),
-        peak_rss_bytes: peak_rss_bytes(),
-        setup_peak_rss_bytes: times.setup_peak_rss_bytes,
+        memory: times.memory,
         parameters: times.parameters,
     };
     println!("{}", serde_json::to_string(&out).context("writing JSON")?);

@@ -4,8 +4,8 @@
 //! * [`train_step`]: images/s of one training step (forward in train mode, mean
 //!   cross-entropy, backward, SGD-momentum update) on a fixed random 3×32×32 batch;
 //! * [`second_order`]: seconds of one exact Hessian-vector product (on the second-order
-//!   worker, [`crate::measure::worker`]) or of one gradient, for peak-memory
-//!   comparisons run in a process of their own ([`peak_rss_bytes`]).
+//!   worker, [`crate::measure::worker`]) or of one gradient, with the peak memory of
+//!   the calls ([`PeakMemory`]; run in a process of their own).
 //!
 //! Also the provenance printed with the figures: [`cpu_model`], [`utc_date`],
 //! [`threads`].
@@ -13,6 +13,7 @@
 pub mod second_order;
 pub mod train_step;
 
+use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The median of `values`: the middle value of the sorted values, or the mean of the two
@@ -35,6 +36,68 @@ pub fn median(values: &[f64]) -> Option<f64> {
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     parse_status_kib(&status, "VmHWM:").map(|kib| kib * 1024)
+}
+
+/// This process's current resident memory, `VmRSS` of `/proc/self/status`, in bytes
+/// (None where unknown).
+#[must_use]
+pub fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    parse_status_kib(&status, "VmRSS:").map(|kib| kib * 1024)
+}
+
+/// Resets this process's peak resident memory to its current resident memory (Linux:
+/// writes `5` to `/proc/self/clear_refs`), so that [`peak_rss_bytes`] afterwards is the
+/// peak since now; false where that is not possible (the peak then keeps counting from
+/// the start of the process).
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Peak resident memory of a measured piece of work in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PeakMemory {
+    /// The process's peak over its whole life, setup included (bytes).
+    pub peak_rss_bytes: Option<u64>,
+    /// Resident memory when the work began (bytes).
+    pub baseline_rss_bytes: Option<u64>,
+    /// Peak resident memory while the work ran (bytes; None if the peak could not be
+    /// reset before it, [`reset_peak_rss`]).
+    pub work_peak_rss_bytes: Option<u64>,
+}
+
+impl PeakMemory {
+    /// Runs `work` between a reset of the peak and a reading of it.
+    ///
+    /// # Errors
+    /// The error of `work`.
+    pub fn of<T, E>(
+        work: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<(T, Self), E> {
+        let setup_peak = peak_rss_bytes();
+        let reset = reset_peak_rss();
+        let baseline_rss_bytes = rss_bytes();
+        let value = work()?;
+        let after = peak_rss_bytes();
+        let memory = PeakMemory {
+            peak_rss_bytes: match (setup_peak, after) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            },
+            baseline_rss_bytes,
+            work_peak_rss_bytes: if reset { after } else { None },
+        };
+        Ok((value, memory))
+    }
+
+    /// The memory the work added: its peak minus the resident memory when it began.
+    #[must_use]
+    pub fn added_bytes(&self) -> Option<u64> {
+        Some(
+            self.work_peak_rss_bytes?
+                .saturating_sub(self.baseline_rss_bytes?),
+        )
+    }
 }
 
 /// The value in kB of the line starting with `key` in a `/proc/*/status` text.
@@ -129,5 +192,24 @@ mod tests {
         assert_eq!(parse_status_kib(status, "VmSwap:"), None);
         #[cfg(target_os = "linux")]
         assert!(peak_rss_bytes().is_some_and(|b| b > 0));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn peak_memory_of_an_allocation_is_read_around_it() {
+        // Other tests of this binary allocate and free concurrently, so only the
+        // relations hold exactly; `igo bench hvp-child` measures in a process of its own.
+        let ((), m) = PeakMemory::of(|| -> Result<(), ()> {
+            let v = vec![1u8; 16 << 20];
+            std::hint::black_box(&v);
+            Ok(())
+        })
+        .unwrap();
+        let peak = m.peak_rss_bytes.unwrap();
+        assert!(peak >= m.baseline_rss_bytes.unwrap());
+        if let Some(work) = m.work_peak_rss_bytes {
+            assert!(peak >= work && m.added_bytes().is_some());
+        }
+        assert_eq!(PeakMemory::default().added_bytes(), None);
     }
 }

@@ -6,11 +6,12 @@
 //! the second-order worker thread (the model is built there); the gradient is an
 //! ordinary backward pass on the calling thread (gradients detached, as in training).
 //! The batch is [`super::train_step::random_batch`] and v a fixed standard-normal vector
-//! from the seed's stream `"bench-hvp-v"`. Peak memory belongs to a whole process: run
-//! one [`SecondOrder`] per process and read [`super::peak_rss_bytes`] afterwards.
+//! from the seed's stream `"bench-hvp-v"`. The peak memory of the calls
+//! ([`PeakMemory`]) is read around them; the process's own peak counts everything it
+//! did before, so run one [`SecondOrder`] per process.
 
 use super::train_step::{random_batch, CLASSES, INPUT};
-use super::{median, peak_rss_bytes};
+use super::{median, PeakMemory};
 use crate::data::Batch;
 use crate::measure::hvp::{Hvp, ModelLoss};
 use crate::measure::{worker, BatchNormMode};
@@ -43,10 +44,9 @@ pub struct SecondOrderTimes {
     pub parameters: usize,
     /// Seconds of each timed call (after one untimed warm-up call).
     pub call_seconds: Vec<f64>,
-    /// The process's peak resident memory before the first call, with the model and
-    /// batch built ([`super::peak_rss_bytes`]; None where unknown): the peak after the
-    /// calls minus this is the memory the calls themselves needed.
-    pub setup_peak_rss_bytes: Option<u64>,
+    /// Peak memory of the warm-up and timed calls (the baseline is the process with
+    /// the model and batch built).
+    pub memory: PeakMemory,
 }
 
 impl SecondOrderTimes {
@@ -57,18 +57,18 @@ impl SecondOrderTimes {
     }
 }
 
-/// The peak memory so far, then one warm-up call and `calls` timed calls.
-fn timed<F: FnMut() -> Result<()>>(calls: usize, mut call: F) -> Result<(Vec<f64>, Option<u64>)> {
-    let setup = peak_rss_bytes();
-    call()?;
-    let seconds = (0..calls)
-        .map(|_| {
-            let t = Instant::now();
-            call()?;
-            Ok(t.elapsed().as_secs_f64())
-        })
-        .collect::<Result<_>>()?;
-    Ok((seconds, setup))
+/// One warm-up call and `calls` timed calls, with their peak memory.
+fn timed<F: FnMut() -> Result<()>>(calls: usize, mut call: F) -> Result<(Vec<f64>, PeakMemory)> {
+    PeakMemory::of(|| {
+        call()?;
+        (0..calls)
+            .map(|_| {
+                let t = Instant::now();
+                call()?;
+                Ok(t.elapsed().as_secs_f64())
+            })
+            .collect::<Result<Vec<f64>>>()
+    })
 }
 
 /// Times `what` for `architecture` (3×32×32, 10 classes, f32, CPU, weights from `seed`)
@@ -98,7 +98,7 @@ pub fn time_second_order(
         SecondOrder::Gradient => {
             let (model, images, labels) = build()?;
             let params = model.parameters();
-            let (call_seconds, setup_peak_rss_bytes) = timed(calls, || {
+            let (call_seconds, memory) = timed(calls, || {
                 let logits = model.forward_t(&images, false)?;
                 let grads = candle_nn::loss::cross_entropy(&logits, &labels)?.backward()?;
                 let g: Vec<Option<Tensor>> = params
@@ -112,7 +112,7 @@ pub fn time_second_order(
                 what,
                 parameters: model.parameter_count(),
                 call_seconds,
-                setup_peak_rss_bytes,
+                memory,
             })
         }
         SecondOrder::Hvp => worker::run(move || -> Result<SecondOrderTimes> {
@@ -130,7 +130,7 @@ pub fn time_second_order(
             )?)?;
             let mut rng = seed.stream("bench-hvp-v");
             let v = Vector::from_fn(d, |_, _| rng.sample::<f64, _>(StandardNormal));
-            let (call_seconds, setup_peak_rss_bytes) = timed(calls, || {
+            let (call_seconds, memory) = timed(calls, || {
                 std::hint::black_box(hvp.product(&v)?);
                 Ok(())
             })?;
@@ -138,7 +138,7 @@ pub fn time_second_order(
                 what,
                 parameters: d,
                 call_seconds,
-                setup_peak_rss_bytes,
+                memory,
             })
         })?,
     }
