@@ -473,17 +473,76 @@ fn fused_batch_norm_gradient_matches_central_differences() {
 }
 
 #[test]
-fn fused_batch_norm_refuses_a_second_order_backward() {
-    // On a thread that differentiates twice the models use candle-nn's batch norm; the
-    // fused op itself must fail loudly there rather than give a wrong second derivative.
+fn fused_batch_norm_refuses_a_second_order_relu_backward() {
+    // On a thread that differentiates twice the models apply the ReLU separately; the
+    // fused ReLU must fail loudly there rather than give a wrong second derivative.
     let refused = worker::on_fresh_thread(true, || {
         let mut rng = Seed(13).stream("bn-second");
         let x = Var::from_tensor(&random(&[4, 2, 3, 3], DType::F64, &mut rng)).unwrap();
         let g = Tensor::ones(2, DType::F64, &Device::Cpu).unwrap();
         let b = Tensor::zeros(2, DType::F64, &Device::Cpu).unwrap();
-        let (y, _) = batch_norm_train(x.as_tensor(), &g, &b, 1e-5, false).unwrap();
+        let (y, _) = batch_norm_train(x.as_tensor(), &g, &b, 1e-5, true).unwrap();
         y.sqr().unwrap().sum_all().unwrap().backward().is_err()
     })
     .unwrap();
     assert!(refused);
+}
+
+/// f(x, γ, β, w) = Σ r ⊙ tanh(conv(BN(x; γ, β), w)), its gradient and H·v by double
+/// backward on the fused batch norm (this thread must be a second-order one).
+fn bn_conv_hvp(theta: &[Tensor; 4], v: &[Tensor; 4], r: &Tensor) -> (Vec<f64>, Vec<f64>) {
+    let vars: Vec<Var> = theta.iter().map(|t| Var::from_tensor(t).unwrap()).collect();
+    let (h, _) = batch_norm_train(
+        vars[0].as_tensor(),
+        vars[1].as_tensor(),
+        vars[2].as_tensor(),
+        1e-5,
+        false,
+    )
+    .unwrap();
+    let out = conv2d_igo(&h, vars[3].as_tensor(), 1, 1)
+        .unwrap()
+        .tanh()
+        .unwrap();
+    let grads = (out * r).unwrap().sum_all().unwrap().backward().unwrap();
+    let g: Vec<Tensor> = vars.iter().map(|v| grads.get(v).unwrap().clone()).collect();
+    let mut dot = Tensor::zeros((), DType::F64, &Device::Cpu).unwrap();
+    for (gi, vi) in g.iter().zip(v) {
+        dot = (dot + (gi * vi).unwrap().sum_all().unwrap()).unwrap();
+    }
+    let second = dot.backward().unwrap();
+    let hv = vars
+        .iter()
+        .flat_map(|var| to_vec(second.get(var).unwrap()))
+        .collect();
+    (g.iter().flat_map(to_vec).collect(), hv)
+}
+
+#[test]
+fn fused_batch_norm_hessian_vector_products_match_finite_differences() {
+    let worst = worker::on_fresh_thread(true, || {
+        let mut rng = Seed(14).stream("bn-hvp");
+        let shapes: [&[usize]; 4] = [&[3, 2, 4, 3], &[2], &[2], &[3, 2, 3, 3]];
+        let theta: [Tensor; 4] = std::array::from_fn(|i| random(shapes[i], DType::F64, &mut rng));
+        let v: [Tensor; 4] = std::array::from_fn(|i| random(shapes[i], DType::F64, &mut rng));
+        let r = random(&[3, 3, 4, 3], DType::F64, &mut rng);
+        let (_, hv) = bn_conv_hvp(&theta, &v, &r);
+        let eps = 1e-5;
+        let shifted = |sign: f64| -> [Tensor; 4] {
+            std::array::from_fn(|i| (&theta[i] + (&v[i] * (sign * eps)).unwrap()).unwrap())
+        };
+        let (gp, _) = bn_conv_hvp(&shifted(1.0), &v, &r);
+        let (gm, _) = bn_conv_hvp(&shifted(-1.0), &v, &r);
+        let scale = hv.iter().fold(0.0_f64, |m, h| m.max(h.abs()));
+        assert!(scale > 1e-3, "degenerate Hessian-vector product");
+        hv.iter()
+            .enumerate()
+            .map(|(i, h)| ((gp[i] - gm[i]) / (2.0 * eps) - h).abs() / scale)
+            .fold(0.0_f64, f64::max)
+    })
+    .unwrap();
+    assert!(
+        worst <= 1e-6,
+        "max relative |Hv − finite difference| = {worst:e}"
+    );
 }

@@ -416,7 +416,7 @@ impl<L: LossTerms> Hvp<L> {
         let Some(dot) = dot else {
             return Ok(Vector::zeros(self.layout.dim()));
         };
-        let second = dot.backward()?;
+        let second = super::worker::detached_backward(&dot)?;
         let hv: Vec<Option<Tensor>> = parameters
             .iter()
             .map(|p| second.get(p.as_tensor()).cloned())

@@ -209,6 +209,34 @@ where
     outcome
 }
 
+/// The gradients of `t` computed on a fresh, ordinary thread, where candle detaches
+/// every gradient it computes: the last backward pass of a Hessian-vector product.
+///
+/// On the second-order worker every backward pass builds a graph (that is what makes the
+/// first one differentiable); the second needs none, and an attached second pass keeps
+/// every tensor it computes alive until its result is dropped. Detached, each node's
+/// gradient is freed as soon as it has been propagated, so the peak memory of H·v is
+/// that of the first pass's graph. The values are the same either way (detaching changes
+/// what can be differentiated later, not what is computed).
+///
+/// # Errors
+/// The thread cannot be spawned, panicked, or the backward pass failed.
+pub fn detached_backward(t: &Tensor) -> Result<candle_core::backprop::GradStore> {
+    thread::scope(|scope| {
+        let handle = thread::Builder::new()
+            .name("igo-second-backward".into())
+            .stack_size(WORKER_STACK_BYTES)
+            .spawn_scoped(scope, || t.backward())
+            .map_err(|e| {
+                ExperimentError::Other(format!("cannot spawn the second-backward thread: {e}"))
+            })?;
+        handle
+            .join()
+            .map_err(|_| ExperimentError::Other("the second backward pass panicked".into()))?
+            .map_err(ExperimentError::from)
+    })
+}
+
 /// Runs `f` on a fresh thread whose candle detaching choice was fixed first, with
 /// [`DO_NOT_DETACH`] enabled (`attached = true`) or disabled (`false`), and returns its
 /// value; the environment is changed only while that choice is being fixed.

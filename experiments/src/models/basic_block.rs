@@ -51,8 +51,8 @@ pub fn conv(
 /// variance.
 ///
 /// On CPU in train mode the forward and backward run as one fused op
-/// ([`crate::ops::batch_norm_train`]), except on threads that differentiate twice, which
-/// get candle-nn's composite (differentiable) batch norm; both update the running averages
+/// ([`crate::ops::batch_norm_train`], differentiable twice on second-order threads);
+/// elsewhere candle-nn's composite batch norm runs. Both update the running averages
 /// the same way.
 #[derive(Debug, Clone)]
 pub struct BatchNorm2d {
@@ -79,10 +79,13 @@ impl BatchNorm2d {
         if !train
             || !x.device().is_cpu()
             || !matches!(x.dtype(), DType::F32 | DType::F64)
-            || ops::second_order_thread()
             || ops::implementation() != ops::Implementation::Igo
         {
             return Ok(None);
+        }
+        // The fused ReLU is first-order only (see `ops::batch_norm`).
+        if relu && ops::second_order_thread() {
+            return self.fused(x, train, false)?.map(|y| y.relu()).transpose();
         }
         check_batch(x)?;
         let Some((gamma, beta)) = self.inner.weight_and_bias() else {

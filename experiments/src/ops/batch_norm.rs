@@ -12,11 +12,16 @@
 //! the backward, each parallel on rayon's pool, sums in f64. candle-nn's composite batch
 //! norm instead runs a dozen elementwise ops, each allocating a tensor of the input's size.
 //!
-//! The backward is first-order only: it is computed by a kernel, not by differentiable
-//! ops. Threads that differentiate twice (the second-order worker of
-//! [`crate::measure::worker`]) are marked with [`set_second_order_thread`], and the models
-//! use candle-nn's composite batch norm there; the fused op refuses to run its backward on
-//! such a thread rather than return a silently wrong second derivative.
+//! On an ordinary thread the backward is a kernel (first order only). Threads that
+//! differentiate twice (the second-order worker of [`crate::measure::worker`]) are marked
+//! with [`set_second_order_thread`]; there the backward is itself an op,
+//! (x, γ, g_y) ↦ (∂x, ∂γ, ∂β), computed by the same kernel, whose own backward (the second
+//! derivatives of batch norm) is obtained by differentiating a composite of candle ops
+//! once, during the second backward pass only. So an exact Hessian-vector product keeps
+//! x, g_y and the outputs alive, not the dozen intermediates of a composite batch norm.
+//! The fused ReLU has no second-order backward: on second-order threads the models apply
+//! candle's ReLU after the batch norm, and the fused op refuses to run a ReLU backward
+//! there rather than return a silently wrong second derivative.
 
 use super::gemm::Element;
 use candle_core::backend::BackendStorage;
@@ -291,10 +296,16 @@ impl CustomOp3 for BatchNormTrain {
         gy: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         if second_order_thread() {
-            candle_core::bail!(
-                "igo-batch-norm: the fused batch norm has a first-order backward only; \
-                 use candle-nn's batch norm on second-order threads"
-            )
+            if self.relu {
+                candle_core::bail!(
+                    "igo-batch-norm: the fused ReLU has a first-order backward only; \
+                     apply the ReLU separately on second-order threads"
+                )
+            }
+            let op = BatchNormGrad { eps: self.eps };
+            let packed = x.apply_op3(gamma, &gy.contiguous()?, op)?;
+            return unpack(&packed, x, gamma.elem_count())
+                .map(|(a, b, c)| (Some(a), Some(b), Some(c)));
         }
         let stats = self
             .stats
@@ -312,12 +323,135 @@ impl CustomOp3 for BatchNormTrain {
             gamma: gamma_host,
         };
         let packed = x.apply_op3_no_bwd(y, &gy.contiguous()?, &op)?;
-        let (len, c) = (x.elem_count(), gamma.elem_count());
-        let gx = packed.narrow(0, 0, len)?.reshape(x.shape())?;
-        let gg = packed.narrow(0, len, c)?;
-        let gb = packed.narrow(0, len + c, c)?;
+        let (gx, gg, gb) = unpack(&packed, x, gamma.elem_count())?;
         Ok((Some(gx), Some(gg), Some(gb)))
     }
+}
+
+/// Splits a packed [∂x ‖ ∂γ ‖ ∂β] into its three tensors (x's shape, C, C).
+fn unpack(packed: &Tensor, x: &Tensor, c: usize) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+    let len = x.elem_count();
+    Ok((
+        packed.narrow(0, 0, len)?.reshape(x.shape())?,
+        packed.narrow(0, len, c)?,
+        packed.narrow(0, len + c, c)?,
+    ))
+}
+
+/// The batch-norm backward as a differentiable op of (x, γ, g_y), for second-order
+/// threads: forward by the kernel (statistics recomputed from x), backward by one
+/// differentiation of [`composite_grad`].
+struct BatchNormGrad {
+    eps: f64,
+}
+
+impl CustomOp3 for BatchNormGrad {
+    fn name(&self) -> &'static str {
+        "igo-batch-norm-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (n, c, plane) = dims(l1)?;
+        if l2.dims() != [c] || l3.dims() != l1.dims() {
+            candle_core::bail!(
+                "igo-batch-norm-grad: shapes {:?}, {:?}, {:?}",
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            )
+        }
+        let geometry = (n, c, plane);
+        let out = match (s1, s2, s3) {
+            (CpuStorage::F32(x), CpuStorage::F32(g), CpuStorage::F32(gy)) => {
+                let x = contiguous(x, l1, "x")?;
+                let gy = contiguous(gy, l3, "g_y")?;
+                let gamma: Vec<f64> = contiguous(g, l2, "γ")?.iter().map(|&v| v.into()).collect();
+                let stats = statistics(x, n, c, plane);
+                CpuStorage::F32(backward(
+                    x, gy, gy, &gamma, &stats, geometry, self.eps, false,
+                ))
+            }
+            (CpuStorage::F64(x), CpuStorage::F64(g), CpuStorage::F64(gy)) => {
+                let x = contiguous(x, l1, "x")?;
+                let gy = contiguous(gy, l3, "g_y")?;
+                let gamma = contiguous(g, l2, "γ")?.to_vec();
+                let stats = statistics(x, n, c, plane);
+                CpuStorage::F64(backward(
+                    x, gy, gy, &gamma, &stats, geometry, self.eps, false,
+                ))
+            }
+            _ => candle_core::bail!("igo-batch-norm-grad: mixed dtypes"),
+        };
+        Ok((out, Shape::from(l1.shape().elem_count() + 2 * c)))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        gy: &Tensor,
+        _packed: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        // L = ⟨a_x, ∂x⟩ + ⟨a_γ, ∂γ⟩ + ⟨a_β, ∂β⟩ with the upstream gradient a held constant;
+        // its gradient with respect to (x, γ, g_y) is this op's vector-Jacobian product.
+        let (ax, ag, ab) = unpack(&grad.detach(), x, gamma.elem_count())?;
+        let vars = [
+            candle_core::Var::from_tensor(&x.detach())?,
+            candle_core::Var::from_tensor(&gamma.detach())?,
+            candle_core::Var::from_tensor(&gy.detach())?,
+        ];
+        let (gx, gg, gb) = composite_grad(
+            vars[0].as_tensor(),
+            vars[1].as_tensor(),
+            vars[2].as_tensor(),
+            self.eps,
+        )?;
+        let l = ((gx * ax)?.sum_all()? + (gg * ag)?.sum_all()?)?;
+        let l = (l + (gb * ab)?.sum_all()?)?;
+        let grads = l.backward()?;
+        let take = |v: &candle_core::Var| -> candle_core::Result<Option<Tensor>> {
+            Ok(grads.get(v).map(Tensor::detach))
+        };
+        Ok((take(&vars[0])?, take(&vars[1])?, take(&vars[2])?))
+    }
+}
+
+/// (∂x, ∂γ, ∂β) of the module docs as a composite of candle ops (differentiable), for x
+/// (N, C, ...) and g_y of x's shape.
+///
+/// # Errors
+/// A candle error.
+pub fn composite_grad(
+    x: &Tensor,
+    gamma: &Tensor,
+    gy: &Tensor,
+    eps: f64,
+) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+    let (n, c) = (x.dim(0)?, x.dim(1)?);
+    let plane = x.elem_count() / (n * c).max(1);
+    let m = (n * plane) as f64;
+    let x3 = x.reshape((n, c, plane))?;
+    let g3 = gy.reshape((n, c, plane))?;
+    let mean = (x3.sum_keepdim(2)?.sum_keepdim(0)? / m)?;
+    let xc = x3.broadcast_sub(&mean)?;
+    let var = (xc.sqr()?.sum_keepdim(2)?.sum_keepdim(0)? / m)?;
+    let inv_std = (var + eps)?.sqrt()?.recip()?;
+    let xh = xc.broadcast_mul(&inv_std)?;
+    let gb = g3.sum_keepdim(2)?.sum_keepdim(0)?;
+    let gg = (&g3 * &xh)?.sum_keepdim(2)?.sum_keepdim(0)?;
+    let centred = (g3.broadcast_sub(&(&gb / m)?)? - xh.broadcast_mul(&(&gg / m)?)?)?;
+    let scale = gamma.reshape((1, c, 1))?.broadcast_mul(&inv_std)?;
+    let gx = centred.broadcast_mul(&scale)?.reshape(x.shape())?;
+    Ok((gx, gg.flatten_all()?, gb.flatten_all()?))
 }
 
 /// The packed backward [∂x ‖ ∂γ ‖ ∂β] from (x, y, g_y).
