@@ -47,7 +47,10 @@ fn bench_train_without_pytorch_prints_one_object_per_model() {
     let hvp_peak = igo["hvp_peak_rss_bytes"].as_u64().unwrap();
     let added = igo["hvp_added_rss_bytes"].as_u64().unwrap();
     assert!(hvp_peak > added && added > 0, "{row}");
-    assert!(igo["gradient_peak_rss_bytes"].as_u64().unwrap() > 0, "{row}");
+    assert!(
+        igo["gradient_peak_rss_bytes"].as_u64().unwrap() > 0,
+        "{row}"
+    );
     assert!(row["hvp"]["pytorch"].is_null());
 }
 
