@@ -15,6 +15,7 @@
 //! memory (VmHWM): run each WHAT in its own process to compare peaks.
 
 use candle_core::{DType, Device, Tensor};
+use experiments::bench::{median, peak_rss_bytes};
 use experiments::data::{digits, ImageSet, Normalization, Split};
 use experiments::measure::hessian::{hessian_spectrum, HessianOptions};
 use experiments::measure::hvp::{Hvp, ModelLoss};
@@ -25,23 +26,6 @@ use numerics::{Seed, Vector};
 use rand::Rng as _;
 use std::sync::Arc;
 use std::time::Instant;
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() -> experiments::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -142,9 +126,9 @@ fn main() -> experiments::Result<()> {
     println!(
         "{} d = {d}, {data}, {what}, {examples} examples in batches of {batch}: {:.4} s per call (median of {}), peak RSS {:.0} MiB",
         arch.slug(),
-        median(times[1..].to_vec()),
+        median(&times[1..]).unwrap_or(f64::NAN),
         times.len() - 1,
-        peak_rss_mib()
+        peak_rss_bytes().map_or(f64::NAN, |b| b as f64 / f64::from(1 << 20))
     );
     Ok(())
 }

@@ -24,7 +24,6 @@
 //! there rather than return a silently wrong second derivative.
 
 use super::gemm::Element;
-use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 use std::cell::Cell;
@@ -201,11 +200,9 @@ fn backward<T: Real>(
     out
 }
 
-fn contiguous<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> candle_core::Result<&'a [T]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("igo-batch-norm: {what} is not contiguous"),
-    }
+/// The values as f64.
+fn widen<T: Real>(values: &[T]) -> Vec<f64> {
+    values.iter().map(|&v| v.into()).collect()
 }
 
 /// (N, C, plane) of a rank ≥ 2 input.
@@ -254,36 +251,12 @@ impl CustomOp3 for BatchNormTrain {
             *slot = Some(stats);
             Ok(())
         };
-        let out = match (s1, s2, s3) {
-            (CpuStorage::F32(x), CpuStorage::F32(g), CpuStorage::F32(b)) => {
-                let (x, g, b) = (
-                    contiguous(x, l1, "x")?,
-                    contiguous(g, l2, "γ")?,
-                    contiguous(b, l3, "β")?,
-                );
-                let stats = statistics(x, n, c, plane);
-                let y = normalise(x, &stats, g, b, (c, plane), self.eps, self.relu);
-                run(stats)?;
-                CpuStorage::F32(y)
-            }
-            (CpuStorage::F64(x), CpuStorage::F64(g), CpuStorage::F64(b)) => {
-                let (x, g, b) = (
-                    contiguous(x, l1, "x")?,
-                    contiguous(g, l2, "γ")?,
-                    contiguous(b, l3, "β")?,
-                );
-                let stats = statistics(x, n, c, plane);
-                let y = normalise(x, &stats, g, b, (c, plane), self.eps, self.relu);
-                run(stats)?;
-                CpuStorage::F64(y)
-            }
-            _ => candle_core::bail!(
-                "igo-batch-norm: x, γ, β must all be f32 or all f64, got {:?}, {:?}, {:?}",
-                s1.dtype(),
-                s2.dtype(),
-                s3.dtype()
-            ),
-        };
+        let out = super::on_slices!(self.name(); x = (s1, l1), gamma = (s2, l2), beta = (s3, l3); {
+            let stats = statistics(x, n, c, plane);
+            let y = normalise(x, &stats, gamma, beta, (c, plane), self.eps, self.relu);
+            run(stats)?;
+            y
+        });
         Ok((out, l1.shape().clone()))
     }
 
@@ -369,27 +342,11 @@ impl CustomOp3 for BatchNormGrad {
             )
         }
         let geometry = (n, c, plane);
-        let out = match (s1, s2, s3) {
-            (CpuStorage::F32(x), CpuStorage::F32(g), CpuStorage::F32(gy)) => {
-                let x = contiguous(x, l1, "x")?;
-                let gy = contiguous(gy, l3, "g_y")?;
-                let gamma: Vec<f64> = contiguous(g, l2, "γ")?.iter().map(|&v| v.into()).collect();
-                let stats = statistics(x, n, c, plane);
-                CpuStorage::F32(backward(
-                    x, gy, gy, &gamma, &stats, geometry, self.eps, false,
-                ))
-            }
-            (CpuStorage::F64(x), CpuStorage::F64(g), CpuStorage::F64(gy)) => {
-                let x = contiguous(x, l1, "x")?;
-                let gy = contiguous(gy, l3, "g_y")?;
-                let gamma = contiguous(g, l2, "γ")?.to_vec();
-                let stats = statistics(x, n, c, plane);
-                CpuStorage::F64(backward(
-                    x, gy, gy, &gamma, &stats, geometry, self.eps, false,
-                ))
-            }
-            _ => candle_core::bail!("igo-batch-norm-grad: mixed dtypes"),
-        };
+        let out = super::on_slices!(self.name(); x = (s1, l1), gamma = (s2, l2), gy = (s3, l3); {
+            let gamma = widen(gamma);
+            let stats = statistics(x, n, c, plane);
+            backward(x, gy, gy, &gamma, &stats, geometry, self.eps, false)
+        });
         Ok((out, Shape::from(l1.shape().elem_count() + 2 * c)))
     }
 
@@ -486,33 +443,9 @@ impl CustomOp3 for BatchNormBackward {
             )
         }
         let geometry = (n, c, plane);
-        let out = match (s1, s2, s3) {
-            (CpuStorage::F32(x), CpuStorage::F32(y), CpuStorage::F32(g)) => {
-                CpuStorage::F32(backward(
-                    contiguous(x, l1, "x")?,
-                    contiguous(y, l2, "y")?,
-                    contiguous(g, l3, "g_y")?,
-                    &self.gamma,
-                    &self.stats,
-                    geometry,
-                    self.eps,
-                    self.relu,
-                ))
-            }
-            (CpuStorage::F64(x), CpuStorage::F64(y), CpuStorage::F64(g)) => {
-                CpuStorage::F64(backward(
-                    contiguous(x, l1, "x")?,
-                    contiguous(y, l2, "y")?,
-                    contiguous(g, l3, "g_y")?,
-                    &self.gamma,
-                    &self.stats,
-                    geometry,
-                    self.eps,
-                    self.relu,
-                ))
-            }
-            _ => candle_core::bail!("igo-batch-norm-backward: mixed dtypes"),
-        };
+        let out = super::on_slices!(self.name(); x = (s1, l1), y = (s2, l2), gy = (s3, l3); {
+            backward(x, y, gy, &self.gamma, &self.stats, geometry, self.eps, self.relu)
+        });
         Ok((out, Shape::from(l1.shape().elem_count() + 2 * c)))
     }
 }

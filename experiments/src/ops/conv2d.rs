@@ -27,7 +27,6 @@
 
 use super::gemm::{matmul, Element, MatRef};
 use super::im2col::{col2im_add, im2col, ConvGeometry};
-use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Module, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,32 +63,59 @@ const CHUNK_COLUMNS: usize = 1024;
 /// Upper bound on one chunk's column buffer, in elements (32 MiB of f64).
 const CHUNK_BUFFER: usize = 1 << 22;
 
-/// Images per chunk for a batch of `n`: ⌈CHUNK_COLUMNS / P⌉, capped so the column buffer
-/// stays under CHUNK_BUFFER, at least 1, at most n.
-fn chunk_images(g: &ConvGeometry, positions: usize, n: usize) -> usize {
-    let by_columns = CHUNK_COLUMNS.div_ceil(positions.max(1));
-    let by_memory = (CHUNK_BUFFER / (g.patch_len() * positions).max(1)).max(1);
-    by_columns.min(by_memory).clamp(1, n.max(1))
+/// How a batch of n images is cut into chunks for the matrix kernel: output size
+/// (H_out, W_out), P = H_out·W_out, K = C·k_h·k_w, C_out, images per chunk and kernel
+/// threads. A function of the shapes only, never of the thread count (module docs).
+#[derive(Debug, Clone, Copy)]
+struct Chunking {
+    oh: usize,
+    ow: usize,
+    positions: usize,
+    k: usize,
+    co: usize,
+    /// Images per chunk: ⌈CHUNK_COLUMNS / P⌉, capped so the column buffer stays under
+    /// CHUNK_BUFFER, at least 1, at most n.
+    images: usize,
+    /// Threads of the matrix kernel: all of them when there is a single chunk, one per
+    /// chunk otherwise (the chunks run in parallel).
+    threads: usize,
 }
 
-/// Threads for the matrix kernel: all of them when there is a single chunk to work on,
-/// one per chunk otherwise (the chunks run in parallel).
-fn kernel_threads(chunks: usize) -> usize {
-    if chunks <= 1 {
-        rayon::current_num_threads()
-    } else {
-        1
+impl Chunking {
+    fn new(g: &ConvGeometry, n: usize) -> Self {
+        let (oh, ow) = out_hw(g);
+        let positions = oh * ow;
+        let by_columns = CHUNK_COLUMNS.div_ceil(positions.max(1));
+        let by_memory = (CHUNK_BUFFER / (g.patch_len() * positions).max(1)).max(1);
+        let images = by_columns.min(by_memory).clamp(1, n.max(1));
+        let threads = if n.div_ceil(images) <= 1 {
+            rayon::current_num_threads()
+        } else {
+            1
+        };
+        Self {
+            oh,
+            ow,
+            positions,
+            k: g.patch_len(),
+            co: g.channels_out,
+            images,
+            threads,
+        }
     }
 }
 
 /// Forward: y (n, C_out, P) ← conv(x, w) for x (n, C·H·W), w (C_out, K).
 fn forward<T: Element>(g: &ConvGeometry, n: usize, x: &[T], w: &[T]) -> Vec<T> {
-    let (oh, ow) = out_hw(g);
-    let positions = oh * ow;
-    let (k, co) = (g.patch_len(), g.channels_out);
-    let nb = chunk_images(g, positions, n);
-    let chunks = n.div_ceil(nb.max(1));
-    let threads = kernel_threads(chunks);
+    let Chunking {
+        oh,
+        ow,
+        positions,
+        k,
+        co,
+        images: nb,
+        threads,
+    } = Chunking::new(g, n);
     let mut y = vec![T::default(); n * co * positions];
     let wm = MatRef::row_major(w, co, k);
     y.par_chunks_mut(nb * co * positions)
@@ -118,12 +144,15 @@ fn forward<T: Element>(g: &ConvGeometry, n: usize, x: &[T], w: &[T]) -> Vec<T> {
 
 /// Input gradient: g_x (n, C·H·W) ← col2im(Wᵀ·g_y) for g_y (n, C_out, P), w (C_out, K).
 fn input_grad<T: Element>(g: &ConvGeometry, n: usize, gy: &[T], w: &[T]) -> Vec<T> {
-    let (oh, ow) = out_hw(g);
-    let positions = oh * ow;
-    let (k, co) = (g.patch_len(), g.channels_out);
-    let nb = chunk_images(g, positions, n);
-    let chunks = n.div_ceil(nb.max(1));
-    let threads = kernel_threads(chunks);
+    let Chunking {
+        oh,
+        ow,
+        positions,
+        k,
+        co,
+        images: nb,
+        threads,
+    } = Chunking::new(g, n);
     let mut gx = vec![T::default(); n * g.image_len()];
     let wt = MatRef::row_major(w, co, k).t();
     gx.par_chunks_mut(nb * g.image_len())
@@ -157,12 +186,15 @@ fn input_grad<T: Element>(g: &ConvGeometry, n: usize, gy: &[T], w: &[T]) -> Vec<
 /// Weight gradient: g_w (C_out, K) ← Σ_b g_y\[b\]·im2col(x\[b\])ᵀ, summed chunk by chunk in
 /// chunk order.
 fn weight_grad<T: Element>(g: &ConvGeometry, n: usize, x: &[T], gy: &[T]) -> Vec<T> {
-    let (oh, ow) = out_hw(g);
-    let positions = oh * ow;
-    let (k, co) = (g.patch_len(), g.channels_out);
-    let nb = chunk_images(g, positions, n);
-    let chunks = n.div_ceil(nb.max(1));
-    let threads = kernel_threads(chunks);
+    let Chunking {
+        oh,
+        ow,
+        positions,
+        k,
+        co,
+        images: nb,
+        threads,
+    } = Chunking::new(g, n);
     let partials: Vec<Vec<T>> = x
         .par_chunks(nb * g.image_len())
         .zip(gy.par_chunks(nb * co * positions))
@@ -258,41 +290,6 @@ fn geometry(x: &[usize], w: &[usize], p: Params) -> candle_core::Result<(usize, 
     Ok((n, g))
 }
 
-/// The contiguous elements of a CPU storage as `&[T]`.
-fn slice<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> candle_core::Result<&'a [T]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("conv2d: {what} is not contiguous"),
-    }
-}
-
-/// Runs `f32`/`f64` kernels on two storages of the same dtype.
-fn dispatch(
-    name: &str,
-    s1: &CpuStorage,
-    l1: &Layout,
-    s2: &CpuStorage,
-    l2: &Layout,
-    f32_kernel: impl FnOnce(&[f32], &[f32]) -> Vec<f32>,
-    f64_kernel: impl FnOnce(&[f64], &[f64]) -> Vec<f64>,
-) -> candle_core::Result<CpuStorage> {
-    match (s1, s2) {
-        (CpuStorage::F32(a), CpuStorage::F32(b)) => Ok(CpuStorage::F32(f32_kernel(
-            slice(a, l1, name)?,
-            slice(b, l2, name)?,
-        ))),
-        (CpuStorage::F64(a), CpuStorage::F64(b)) => Ok(CpuStorage::F64(f64_kernel(
-            slice(a, l1, name)?,
-            slice(b, l2, name)?,
-        ))),
-        _ => candle_core::bail!(
-            "{name}: supports two f32 or two f64 tensors, got {:?} and {:?}",
-            s1.dtype(),
-            s2.dtype()
-        ),
-    }
-}
-
 /// y = conv(x, w) (module docs).
 struct ConvForward(Params);
 
@@ -310,15 +307,7 @@ impl CustomOp2 for ConvForward {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (n, g) = geometry(l1.dims(), l2.dims(), self.0)?;
         let (oh, ow) = out_hw(&g);
-        let out = dispatch(
-            self.name(),
-            s1,
-            l1,
-            s2,
-            l2,
-            |x, w| forward(&g, n, x, w),
-            |x, w| forward(&g, n, x, w),
-        )?;
+        let out = super::on_slices!(self.name(); x = (s1, l1), w = (s2, l2); forward(&g, n, x, w));
         Ok((out, Shape::from((n, g.channels_out, oh, ow))))
     }
 
@@ -365,15 +354,8 @@ impl CustomOp2 for ConvInputGrad {
                 self.name()
             )
         }
-        let out = dispatch(
-            self.name(),
-            s1,
-            l1,
-            s2,
-            l2,
-            |gy, w| input_grad(&g, n, gy, w),
-            |gy, w| input_grad(&g, n, gy, w),
-        )?;
+        let out =
+            super::on_slices!(self.name(); gy = (s1, l1), w = (s2, l2); input_grad(&g, n, gy, w));
         Ok((out, Shape::from((n, c, h, wd))))
     }
 
@@ -419,15 +401,8 @@ impl CustomOp2 for ConvWeightGrad {
                 self.name()
             )
         }
-        let out = dispatch(
-            self.name(),
-            s1,
-            l1,
-            s2,
-            l2,
-            |x, gy| weight_grad(&g, n, x, gy),
-            |x, gy| weight_grad(&g, n, x, gy),
-        )?;
+        let out =
+            super::on_slices!(self.name(); x = (s1, l1), gy = (s2, l2); weight_grad(&g, n, x, gy));
         Ok((out, Shape::from((co, c, kh, kw))))
     }
 
