@@ -1,0 +1,52 @@
+//! Every figure of the seeds, computed from the checks' library functions or from run
+//! records, never from numbers typed into the code, and drawn with plotters.
+//!
+//! A figure is first data ([`chart::Figure`]); [`Entry`] names it, says which claims
+//! (check ids `C…`, prediction ids `P…`) it illustrates and how its data is made.
+
+pub mod chart;
+
+pub use chart::{Axis, Figure, Panel, Point, Rule, Series, Span, Style};
+
+use std::path::PathBuf;
+
+/// What a figure function may read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inputs {
+    /// Directory holding the experiment directories, one per experiment name
+    /// (`sharpness-vs-delta/`, `methods/`, `poly-power/`, `explicit-go/`), as written by
+    /// `igo experiment NAME --out DIR/NAME`.
+    pub experiments: PathBuf,
+    /// Seed of every random stream a theory figure draws.
+    pub seed: u64,
+    /// Fewer grid points / samples (for `igo reproduce --quick`); the figure is the same
+    /// figure, only coarser.
+    pub quick: bool,
+}
+
+/// Where a figure's data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Computed by the library functions behind the theory checks.
+    Theory,
+    /// Read from the records of the named experiment (`igo experiment NAME`).
+    Experiment(&'static str),
+}
+
+/// A figure function: computes the figure's data.
+pub type Make = fn(&Inputs) -> anyhow::Result<Figure>;
+
+/// A named figure.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    /// Name (`igo figure NAME`, file stem).
+    pub name: &'static str,
+    /// One line: what it shows.
+    pub about: &'static str,
+    /// Claims it illustrates: check ids (`C5.3`) and prediction ids (`P1`).
+    pub claims: &'static [&'static str],
+    /// Where its data comes from.
+    pub source: Source,
+    /// Computes it.
+    pub make: Make,
+}
