@@ -5,6 +5,8 @@
 //! (check ids `C…`, prediction ids `P…`) it illustrates and how its data is made.
 
 pub mod chart;
+pub mod theory;
+pub mod training;
 
 pub use chart::{Axis, Figure, Panel, Point, Rule, Series, Span, Style};
 
@@ -49,4 +51,12 @@ pub struct Entry {
     pub source: Source,
     /// Computes it.
     pub make: Make,
+}
+
+/// Every figure: the theory figures, then the schedule/least-squares/training figures.
+#[must_use]
+pub fn registry() -> Vec<Entry> {
+    let mut all = theory::entries();
+    all.extend(training::entries());
+    all
 }
