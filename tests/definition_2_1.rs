@@ -9,6 +9,7 @@ use numerics::smoothing::{Difference, Kernel, MonteCarlo, SmoothedRastrigin};
 use numerics::Seed;
 use proptest::prelude::*;
 
+// ANCHOR: proofs
 proof!(quadratic_shift_matches_monte_carlo, "quadratic_shift");
 proof!(
     rastrigin_closed_form_matches_anchors_and_monte_carlo,
@@ -23,6 +24,7 @@ proof!(
     logistic_quadrature_matches_monte_carlo,
     "logistic_quadrature"
 );
+// ANCHOR_END: proofs
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]

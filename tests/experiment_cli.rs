@@ -77,6 +77,7 @@ fn evidence_numbers(v: &serde_json::Value) -> Vec<f64> {
         .collect()
 }
 
+// ANCHOR: sharpness
 #[test]
 fn sharpness_sweep_writes_points_and_verdicts_and_skips_finished_runs() {
     let dir = scratch("sweep");
@@ -213,7 +214,9 @@ fn sharpness_sweep_writes_points_and_verdicts_and_skips_finished_runs() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+// ANCHOR_END: sharpness
 
+// ANCHOR: methods
 #[test]
 fn methods_decay_delta_by_one_over_root_two_per_stage_and_give_p4_p5() {
     let dir = scratch("methods");
@@ -261,7 +264,9 @@ fn methods_decay_delta_by_one_over_root_two_per_stage_and_give_p4_p5() {
     assert_eq!(text(&dir.join("methods.csv")).lines().count(), 5);
     let _ = std::fs::remove_dir_all(&dir);
 }
+// ANCHOR_END: methods
 
+// ANCHOR: poly_power
 #[test]
 fn poly_power_runs_all_six_powers() {
     let dir = scratch("poly");
@@ -304,7 +309,9 @@ fn poly_power_runs_all_six_powers() {
     assert_eq!(vs[0]["id"], "P7");
     let _ = std::fs::remove_dir_all(&dir);
 }
+// ANCHOR_END: poly_power
 
+// ANCHOR: explicit_go
 #[test]
 fn explicit_go_compares_three_arms_at_the_same_updates() {
     let dir = scratch("ego");
@@ -351,6 +358,7 @@ fn explicit_go_compares_three_arms_at_the_same_updates() {
     assert_eq!(ids, ["P8", "P8"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+// ANCHOR_END: explicit_go
 
 #[test]
 fn experiment_flags_are_checked_before_anything_runs() {

@@ -11,9 +11,11 @@ use numerics::schedule::{ego_deltas, geometric_deltas};
 use numerics::smoothing::Kernel;
 use proptest::prelude::*;
 
+// ANCHOR: proofs
 proof!(ego_delta_schedule, "ego_delta_schedule");
 proof!(ego_rastrigin_comparison, "ego_rastrigin_comparison");
 proof!(ego_schedule_ablation, "ego_schedule_ablation");
+// ANCHOR_END: proofs
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]

@@ -11,6 +11,7 @@ use numerics::objective::{
 use numerics::NumericsError;
 use proptest::prelude::*;
 
+// ANCHOR: proofs
 proof!(
     noise_floor_is_linear_in_the_step,
     "noise_floor_linear_in_step"
@@ -56,6 +57,7 @@ proof!(
     individual_gradients_vanish_only_when_over_parameterised,
     "individual_gradients_at_limit"
 );
+// ANCHOR_END: proofs
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]

@@ -11,6 +11,7 @@ use numerics::objective::{
 use numerics::{Matrix, Seed};
 use proptest::prelude::*;
 
+// ANCHOR: proofs
 proof!(
     lemma_2_1_with_replacement_holds_and_is_refuted_by_wrong_c,
     "lemma_2_1_with_replacement"
@@ -27,6 +28,7 @@ proof!(
     lemma_2_1_network_scaling_slope_is_minus_one,
     "lemma_2_1_network_scaling"
 );
+// ANCHOR_END: proofs
 
 /// ‖(1/|S|) Σ_{i∈S} ∇fᵢ(x) − ∇f(x)‖².
 fn noise_sq<F: FiniteSum>(f: &F, batch: &[usize], x: &DVector<f64>) -> f64 {
@@ -36,6 +38,7 @@ fn noise_sq<F: FiniteSum>(f: &F, batch: &[usize], x: &DVector<f64>) -> f64 {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
+    // ANCHOR: exact_enumeration
     /// Exact enumeration: the average of ‖ω‖² over all N² ordered pairs (i.i.d. indices,
     /// b = 2) is σ²/2, and over all N(N−1)/2 distinct pairs it is σ²(N−2)/(2(N−1)).
     #[test]
@@ -63,6 +66,7 @@ proptest! {
         let fpc = sigma2 * (n - 2) as f64 / (2.0 * (n - 1) as f64);
         prop_assert!((without - fpc).abs() <= tol, "{without} vs {fpc}");
     }
+    // ANCHOR_END: exact_enumeration
 
     /// The full batch (b = N) has no noise.
     #[test]

@@ -8,6 +8,7 @@ use numerics::schedule::{
 use crate::proof;
 use crate::util::{assert_usage_error, igo_json, igo_stdout};
 
+// ANCHOR: proofs
 proof!(
     polynomial_schedule_telescoping,
     "polynomial_schedule_telescoping"
@@ -16,6 +17,7 @@ proof!(algorithm_6_realisation, "algorithm_6_realisation");
 proof!(momentum_cubic_solver, "momentum_cubic_solver");
 proof!(momentum_noise_bound, "momentum_noise_bound");
 proof!(momentum_degree_monotonicity, "momentum_degree_monotonicity");
+// ANCHOR_END: proofs
 
 const SETTINGS: [PaperSetting; 3] = [
     PaperSetting::Resnet18Cifar100,

@@ -9,6 +9,7 @@ use numerics::smoothing::Kernel;
 use proptest::prelude::*;
 use std::f64::consts::PI;
 
+// ANCHOR: proofs
 proof!(
     rastrigin_hessian_matches_finite_differences,
     "rastrigin_hessian"
@@ -26,6 +27,7 @@ proof!(
     "rastrigin_centering"
 );
 proof!(explicit_go_global_basin, "explicit_go_global_basin");
+// ANCHOR_END: proofs
 
 fn g(kappa: f64, t: f64) -> f64 {
     t * t - 10.0 * kappa * (2.0 * PI * t).cos()

@@ -7,6 +7,7 @@ use numerics::objective::{finite_difference_gradient, FiniteSum, Objective, Tilt
 use numerics::Seed;
 use proptest::prelude::*;
 
+// ANCHOR: proofs
 proof!(
     sgd_one_step_identity_holds_and_fixed_kernels_do_not,
     "sgd_one_step_identity"
@@ -19,6 +20,7 @@ proof!(
     sgd_fixed_delta_escape_is_not_invariant,
     "sgd_fixed_delta_escape"
 );
+// ANCHOR_END: proofs
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]

@@ -8,6 +8,7 @@ use numerics::optim::{run, Gd, Nshb, Sam, Sgd, Shb};
 use numerics::Seed;
 use proptest::prelude::*;
 
+// ANCHOR: proofs
 proof!(theorem_4_1_surrogate_rate, "theorem_4_1_surrogate_rate");
 proof!(theorem_4_2_chaining, "theorem_4_2_chaining");
 proof!(theorem_4_2_rounds, "theorem_4_2_rounds");
@@ -16,6 +17,7 @@ proof!(
     "centering_path_logistic"
 );
 proof!(least_squares_sigma_nice, "least_squares_sigma_nice");
+// ANCHOR_END: proofs
 
 #[allow(clippy::unwrap_used)] // test fixture: a diagonal with positive entries is valid
 fn diagonal_quadratic(diag: &[f64]) -> Quadratic {

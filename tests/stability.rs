@@ -2,6 +2,7 @@
 
 use crate::proof;
 
+// ANCHOR: proofs
 proof!(
     gd_stability_holds_and_slide_criterion_is_refuted,
     "gd_stability"
@@ -36,6 +37,7 @@ proof!(
     sam_objective_trust_region_and_first_order_direction,
     "sam_objective"
 );
+// ANCHOR_END: proofs
 
 // Focused tests of the numerics behind the stability checks.
 

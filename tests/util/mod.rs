@@ -4,6 +4,7 @@ use numerics::Seed;
 use std::process::{Command, Output};
 use theory::{registry, Report};
 
+// ANCHOR: assert_check
 /// Runs the check `id` with seed 0 and asserts that every case behaved as the check
 /// predicts (statements hold where their hypotheses hold, and are reported as not
 /// holding where they are violated), and that at least one case is refuting.
@@ -56,6 +57,7 @@ macro_rules! proof {
         }
     };
 }
+// ANCHOR_END: assert_check
 
 /// Runs the `igo` binary with `args`.
 pub fn igo(args: &[&str]) -> Output {
