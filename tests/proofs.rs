@@ -6,6 +6,7 @@
 mod util;
 
 mod bench_cli;
+mod book;
 mod definition_2_1;
 mod experiment_cli;
 mod explicit_go;
