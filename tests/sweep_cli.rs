@@ -255,6 +255,24 @@ fn sweep_slurm_array_task_i_runs_run_i_of_sweep_json() {
         csv.lines().skip(1).all(|l| l.contains(",2,2,0,0,0,")),
         "{csv}"
     );
+    // The same OUT with another grid (a seed changed) is refused before anything runs.
+    let other = grid_file(
+        &dir,
+        1,
+        8,
+        "seeds = [4, 8]",
+        "\"schedule.learning_rate\" = [0.05, 0.2]",
+    );
+    assert_usage_error(&["sweep", s(&other), "--out", s(&out)], "--out");
+    // So is the same grid over another base config (the runs' manifests differ).
+    let other = grid_file(
+        &dir,
+        2,
+        8,
+        "seeds = [4, 7]",
+        "\"schedule.learning_rate\" = [0.05, 0.2]",
+    );
+    assert_usage_error(&["sweep", s(&other), "--out", s(&out)], "another config");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
