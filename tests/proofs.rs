@@ -20,4 +20,5 @@ mod registry;
 mod sgd_as_smoothing;
 mod sigma_nice;
 mod stability;
+mod sweep_cli;
 mod train_cli;

@@ -7,6 +7,7 @@ mod experiment;
 mod measure;
 mod schedule;
 mod smooth;
+mod sweep;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +39,8 @@ enum Command {
     /// Benchmarks: `igo bench train` times igo's training step against PyTorch's.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// A grid over config keys × seeds: parallel `igo train` runs, resumable, or a Slurm array.
+    Sweep(sweep::SweepArgs),
 }
 
 /// An error of the command line, with its exit status.
@@ -98,5 +101,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Experiment(command) => experiment::run(command),
         Command::Measure(args) => measure::run(args),
         Command::Bench(command) => bench::run(command),
+        Command::Sweep(args) => sweep::run(args),
     }
 }
