@@ -10,6 +10,7 @@ mod book;
 mod definition_2_1;
 mod experiment_cli;
 mod explicit_go;
+mod figure_cli;
 mod lecture_003;
 mod lemma_2_1;
 mod measure_cli;
