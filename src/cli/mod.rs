@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod experiment;
 mod measure;
+mod reproduce;
 mod schedule;
 mod smooth;
 mod train;
@@ -38,6 +39,9 @@ enum Command {
     /// Benchmarks: `igo bench train` times igo's training step against PyTorch's.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Checks, experiments, every figure and an index page in one command
+    /// (`--quick`: CPU scale, about ten minutes; `--paper`: a paper's full protocol).
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 /// An error of the command line, with its exit status.
@@ -98,5 +102,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Experiment(command) => experiment::run(command),
         Command::Measure(args) => measure::run(args),
         Command::Bench(command) => bench::run(command),
+        Command::Reproduce(args) => reproduce::run(args),
     }
 }
