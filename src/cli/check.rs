@@ -2,13 +2,9 @@
 
 use super::{usage, CliError};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use numerics::Seed;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::Instant;
 use theory::{registry, Check, Report};
 
 /// Flags of `igo check`.
@@ -58,42 +54,10 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     let jobs = match args.jobs {
         Some(0) => return Err(usage("--jobs must be at least 1")),
         Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        None => igo::checks::default_jobs(),
     };
     let seed = Seed(args.seed);
-    let bar = ProgressBar::new(checks.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Report, String>>>> =
-        Mutex::new((0..checks.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..jobs.min(checks.len()).max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(check) = checks.get(i) else { break };
-                bar.set_message(check.id().to_string());
-                let start = Instant::now();
-                let outcome = check
-                    .run(seed)
-                    .map(|mut r| {
-                        r.seconds = start.elapsed().as_secs_f64();
-                        r
-                    })
-                    .map_err(|e| e.to_string());
-                if let Ok(mut guard) = results.lock() {
-                    guard[i] = Some(outcome);
-                }
-                bar.inc(1);
-            });
-        }
-    });
-    bar.finish_and_clear();
-    let results = results
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("a check thread panicked"))?;
+    let results = igo::checks::run_checks(&checks, seed, jobs, false);
     let mut all_ok = true;
     let mut reports = Vec::new();
     let mut out = std::io::stdout().lock();
@@ -107,20 +71,16 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     }
     for (check, result) in checks.iter().zip(results) {
         match result {
-            Some(Ok(report)) => {
+            Ok(report) => {
                 all_ok &= report.all_as_expected();
                 if !args.json {
                     print_row(&mut out, &report, args.verbose).map_err(anyhow::Error::from)?;
                 }
                 reports.push(report);
             }
-            Some(Err(e)) => {
+            Err(e) => {
                 all_ok = false;
                 eprintln!("error: check {} could not run: {e}", check.id());
-            }
-            None => {
-                all_ok = false;
-                eprintln!("error: check {} did not finish", check.id());
             }
         }
     }

@@ -11,13 +11,11 @@ use super::{experiment_error, CliError};
 use clap::{Args, Subcommand};
 use experiments::data::DataSource;
 use experiments::experiment::{
-    self, explicit_go, methods, poly_power, sharpness_vs_delta, Common, Context, Outcome, Progress,
-    Start,
+    self, explicit_go, methods, poly_power, sharpness_vs_delta, Common, Context, Outcome,
 };
 use experiments::models::Architecture;
-use experiments::train::{EpochPlan, EpochRecord, Observer, Status, StepProgress, Summary};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use igo::progress::RunsProgress;
+use igo::reproduce::Job;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,6 +62,9 @@ pub struct CommonArgs {
     /// Size of the fixed C² subset.
     #[arg(long, value_name = "N", default_value_t = 256)]
     c2_subset: usize,
+    /// The authors' CIFAR augmentation (crop with padding 4, flip, rotation 15°).
+    #[arg(long)]
+    augment: bool,
     /// No progress output (the report is still printed).
     #[arg(long, short)]
     quiet: bool,
@@ -191,146 +192,16 @@ fn common(args: &CommonArgs, name: &str) -> Result<Common, CliError> {
     c.data = args.data.parse::<DataSource>().map_err(experiment_error)?;
     c.device.clone_from(&args.device);
     c.c2_subset = args.c2_subset;
+    if args.augment {
+        c.augmentation = experiments::data::Augmentation::cifar();
+    }
     c.command = command_line();
     Ok(c)
 }
 
-/// Progress over the runs: a bar on a terminal, one line per run otherwise.
-struct RunsProgress {
-    bar: Option<ProgressBar>,
-    terminal: bool,
-    quiet: bool,
-    total: usize,
-    index: usize,
-    name: String,
-    epochs: usize,
-}
-
-impl RunsProgress {
-    fn new(quiet: bool) -> Self {
-        Self {
-            bar: None,
-            terminal: std::io::stderr().is_terminal(),
-            quiet,
-            total: 0,
-            index: 0,
-            name: String::new(),
-            epochs: 0,
-        }
-    }
-
-    fn message(&self, epoch: usize, extra: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(format!(
-                "{} epoch {}/{}{extra}",
-                self.name, epoch, self.epochs
-            ));
-        }
-    }
-}
-
-impl Observer for RunsProgress {
-    fn started(&mut self, _first: usize, epochs: usize) {
-        self.epochs = epochs;
-    }
-    fn epoch_started(&mut self, plan: &EpochPlan, _steps: usize) {
-        self.message(plan.epoch + 1, "");
-    }
-    fn step(&mut self, p: &StepProgress) {
-        if p.step % 20 == 0 || p.step == p.steps {
-            self.message(
-                p.epoch + 1,
-                &format!(" step {}/{} loss {:.4}", p.step, p.steps, p.loss),
-            );
-        }
-    }
-    fn epoch_finished(&mut self, r: &EpochRecord) {
-        self.message(
-            r.epoch + 1,
-            &format!(
-                " train loss {:.4} test acc {:.2}%",
-                r.train_loss,
-                100.0 * r.test_accuracy
-            ),
-        );
-    }
-}
-
-impl Progress for RunsProgress {
-    fn runs_started(&mut self, total: usize) {
-        self.total = total;
-        if self.terminal && !self.quiet {
-            let bar = ProgressBar::new(total as u64);
-            let style = ProgressStyle::with_template(
-                "runs [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta}) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            self.bar = Some(bar);
-        }
-    }
-    fn run_started(&mut self, index: usize, name: &str, _start: Start) {
-        self.index = index;
-        self.name = name.to_string();
-        self.message(0, "");
-    }
-    fn run_finished(&mut self, index: usize, name: &str, s: &Summary) {
-        let status = match s.status {
-            Status::Finished => "finished".to_string(),
-            Status::Diverged => "DIVERGED".to_string(),
-            other => format!("{other:?}").to_lowercase(),
-        };
-        let acc = s
-            .final_test_accuracy
-            .map_or("–".into(), |a| format!("{:.2}%", 100.0 * a));
-        let loss = s.final_train_loss.map_or("–".into(), |l| format!("{l:.4}"));
-        let line = format!(
-            "[{}/{}] {name}: {status}, train loss {loss}, test acc {acc}, {:.1} s",
-            index + 1,
-            self.total,
-            s.wall_seconds
-        );
-        match &self.bar {
-            Some(bar) => {
-                bar.inc(1);
-                if s.status == Status::Diverged {
-                    bar.println(line);
-                }
-            }
-            None if !self.quiet => eprintln!("{line}"),
-            None => {}
-        }
-    }
-}
-
-impl Drop for RunsProgress {
-    fn drop(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// Runs `igo experiment`.
-pub fn run(command: ExperimentCommand) -> Result<ExitCode, CliError> {
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
-    }
-    let quiet = match &command {
-        ExperimentCommand::SharpnessVsDelta(a) => a.common.quiet,
-        ExperimentCommand::Methods(a) => a.common.quiet,
-        ExperimentCommand::PolyPower(a) => a.common.quiet,
-        ExperimentCommand::ExplicitGo(a) => a.common.quiet,
-    };
-    let mut progress = RunsProgress::new(quiet);
-    let cx = Context {
-        progress: &mut progress,
-        stop: Some(&stop),
-    };
-    let (outcome, out) = match command {
+/// The experiment a parsed command runs, and whether it is quiet.
+pub fn job(command: ExperimentCommand) -> Result<(Job, bool), CliError> {
+    Ok(match command {
         ExperimentCommand::SharpnessVsDelta(a) => {
             let mut o = sharpness_vs_delta::Options::new(common(&a.common, "sharpness-vs-delta")?);
             o.learning_rates = a.learning_rates;
@@ -338,18 +209,13 @@ pub fn run(command: ExperimentCommand) -> Result<ExitCode, CliError> {
             o.epochs = a.epochs;
             o.sharpness_rho = a.rho;
             o.lambda_max = !a.no_lambda_max;
-            let out = o.common.out.clone();
-            (
-                sharpness_vs_delta::run(&o, cx).map_err(experiment_error)?,
-                out,
-            )
+            (Job::SharpnessVsDelta(o), a.common.quiet)
         }
         ExperimentCommand::Methods(a) => {
             let mut o = methods::Options::new(common(&a.common, "methods")?);
             o.stage_epochs = a.stage_epochs;
             o.setting = methods::parse_setting(&a.setting).map_err(experiment_error)?;
-            let out = o.common.out.clone();
-            (methods::run(&o, cx).map_err(experiment_error)?, out)
+            (Job::Methods(o), a.common.quiet)
         }
         ExperimentCommand::PolyPower(a) => {
             let mut o = poly_power::Options::new(common(&a.common, "poly-power")?);
@@ -358,8 +224,7 @@ pub fn run(command: ExperimentCommand) -> Result<ExitCode, CliError> {
             o.learning_rate = a.learning_rate;
             o.momentum = a.momentum;
             o.batch_size = a.batch_size;
-            let out = o.common.out.clone();
-            (poly_power::run(&o, cx).map_err(experiment_error)?, out)
+            (Job::PolyPower(o), a.common.quiet)
         }
         ExperimentCommand::ExplicitGo(a) => {
             let mut o = explicit_go::Options::new(common(&a.common, "explicit-go")?);
@@ -369,10 +234,26 @@ pub fn run(command: ExperimentCommand) -> Result<ExitCode, CliError> {
             o.delta0 = a.delta0;
             o.learning_rate = a.learning_rate;
             o.batch_size = a.batch_size;
-            let out = o.common.out.clone();
-            (explicit_go::run(&o, cx).map_err(experiment_error)?, out)
+            (Job::ExplicitGo(o), a.common.quiet)
         }
+    })
+}
+
+/// Runs `igo experiment`.
+pub fn run(command: ExperimentCommand) -> Result<ExitCode, CliError> {
+    let (job, quiet) = job(command)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let mut progress = RunsProgress::new(quiet);
+    let cx = Context {
+        progress: &mut progress,
+        stop: Some(&stop),
     };
+    let out = job.out().to_path_buf();
+    let outcome = job.run(cx).map_err(experiment_error)?;
     drop(progress);
     match outcome {
         Outcome::Complete(report) => {

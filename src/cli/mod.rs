@@ -6,6 +6,7 @@ mod check;
 mod experiment;
 mod figure;
 mod measure;
+mod reproduce;
 mod schedule;
 mod smooth;
 mod sweep;
@@ -44,6 +45,9 @@ enum Command {
     Figure(figure::FigureArgs),
     /// A grid over config keys × seeds: parallel `igo train` runs, resumable, or a Slurm array.
     Sweep(sweep::SweepArgs),
+    /// Checks, experiments, every figure and an index page in one command
+    /// (`--quick`: CPU scale, about ten minutes; `--paper`: a paper's full protocol).
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 /// An error of the command line, with its exit status.
@@ -106,5 +110,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Bench(command) => bench::run(command),
         Command::Figure(args) => figure::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Reproduce(args) => reproduce::run(args),
     }
 }

@@ -57,6 +57,29 @@ impl Augmentation {
         }
     }
 
+    /// In words, for reports: "no augmentation" or the transforms applied, in order.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.random_resized_crop.is_some() {
+            parts.push("random resized crop".to_string());
+        }
+        if self.crop_padding > 0 {
+            parts.push(format!("random crop (padding {})", self.crop_padding));
+        }
+        if self.horizontal_flip {
+            parts.push("horizontal flip".to_string());
+        }
+        if self.rotation_degrees > 0.0 {
+            parts.push(format!("rotation ±{}°", self.rotation_degrees));
+        }
+        if parts.is_empty() {
+            "no augmentation".into()
+        } else {
+            format!("augmentation: {}", parts.join(", "))
+        }
+    }
+
     /// True if this is the identity.
     #[must_use]
     pub fn is_identity(&self) -> bool {

@@ -333,8 +333,10 @@ pub fn run(options: &Options, cx: Context<'_>) -> Result<Outcome> {
     report.setting(
         "optimizer",
         format!(
-            "plain SGD, b = {}, no weight decay, no augmentation; ego: K = {} Gaussian draws per step",
-            options.batch_size, options.samples
+            "plain SGD, b = {}, no weight decay, {}; ego: K = {} Gaussian draws per step",
+            options.batch_size,
+            c.augmentation.describe(),
+            options.samples
         ),
     );
     report.setting(

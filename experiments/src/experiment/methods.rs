@@ -61,7 +61,9 @@ fn paper_setting(s: Setting) -> PaperSetting {
     }
 }
 
-fn setting_name(s: Setting) -> &'static str {
+/// The `--setting` name of `s`.
+#[must_use]
+pub fn setting_name(s: Setting) -> &'static str {
     match s {
         Setting::Resnet18Cifar100 => "resnet18-cifar100",
         Setting::Wrn28x10Cifar100 => "wrn28-10-cifar100",
@@ -507,7 +509,10 @@ pub fn run(options: &Options, cx: Context<'_>) -> Result<Outcome> {
     report.setting("data", c.data.describe());
     report.setting(
         "optimizer",
-        "plain SGD (no momentum, no weight decay), no augmentation",
+        format!(
+            "plain SGD (no momentum, no weight decay), {}",
+            c.augmentation.describe()
+        ),
     );
     report.setting("lists", setting_name(options.setting));
     report.setting("stages", format!("5 × {} epochs", options.stage_epochs));

@@ -23,7 +23,7 @@ pub mod sharpness_vs_delta;
 pub use report::Report;
 pub use runs::{CompletedRun, PlannedRun, Progress, Quiet, RunSet, Start};
 
-use crate::data::DataSource;
+use crate::data::{Augmentation, DataSource};
 use crate::models::Architecture;
 use crate::train::RunConfig;
 use crate::{ExperimentError, Result};
@@ -45,6 +45,9 @@ pub struct Common {
     pub device: String,
     /// Size of the fixed C² subset.
     pub c2_subset: usize,
+    /// Training augmentation of every run (none at CPU scale; the authors' CIFAR
+    /// pipeline in the papers' protocol, spec §10.1).
+    pub augmentation: Augmentation,
     /// The command line, for the report.
     pub command: String,
 }
@@ -63,6 +66,7 @@ impl Common {
             data: DataSource::Digits,
             device: "cpu".into(),
             c2_subset: 256,
+            augmentation: Augmentation::none(),
             command: String::new(),
         }
     }
@@ -93,7 +97,7 @@ impl Common {
         self.data.validate()
     }
 
-    /// A run of `epochs` epochs with `seed`: plain SGD, no augmentation, C² measured at
+    /// A run of `epochs` epochs with `seed`: plain SGD, [`Common::augmentation`], C² measured at
     /// initialisation and after every epoch (for C² at the end and its maximum), δ with
     /// the C² at initialisation, a checkpoint every epoch. The caller sets the schedule.
     #[must_use]
@@ -106,6 +110,7 @@ impl Common {
         c.seed = seed;
         c.measurements.c2_subset = self.c2_subset;
         c.measurements.c2_every = 1;
+        c.augmentation = self.augmentation;
         c
     }
 }

@@ -336,8 +336,10 @@ pub fn run(options: &Options, cx: Context<'_>) -> Result<Outcome> {
     report.setting(
         "optimizer",
         format!(
-            "SHB (PyTorch momentum) β = {}, b = {}, no weight decay, no augmentation",
-            options.momentum, options.batch_size
+            "SHB (PyTorch momentum) β = {}, b = {}, no weight decay, {}",
+            options.momentum,
+            options.batch_size,
+            c.augmentation.describe()
         ),
     );
     report.setting(

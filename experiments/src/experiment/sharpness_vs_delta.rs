@@ -1,7 +1,7 @@
 //! `igo experiment sharpness-vs-delta`: the sweep of spec §10.6 behind P1 and P2
 //! (Figure 3 of arXiv 2311.08745) at CPU scale.
 //!
-//! Plain SGD (no momentum, no weight decay, no augmentation) with constant η and b over
+//! Plain SGD (no momentum, no weight decay, augmentation as set) with constant η and b over
 //! a grid, a fixed epoch budget, every configuration once per seed. At the end of each
 //! run: worst-case ℓ∞ sharpness (ρ = 2e−4, the first 1024 training examples in batches
 //! of 128, 20 APGD steps: the authors' protocol, spec §10.2) and λ_max (Lanczos on
@@ -527,7 +527,10 @@ pub fn run(options: &Options, cx: Context<'_>) -> Result<Outcome> {
     report.setting("data", c.data.describe());
     report.setting(
         "optimizer",
-        "plain SGD (no momentum, no weight decay), constant η and b, no augmentation",
+        format!(
+            "plain SGD (no momentum, no weight decay), constant η and b, {}",
+            c.augmentation.describe()
+        ),
     );
     report.setting("η grid", format!("{:?}", options.learning_rates));
     report.setting("b grid", format!("{:?}", options.batch_sizes));
