@@ -4,6 +4,7 @@
 mod bench;
 mod check;
 mod experiment;
+mod figure;
 mod measure;
 mod schedule;
 mod smooth;
@@ -38,6 +39,8 @@ enum Command {
     /// Benchmarks: `igo bench train` times igo's training step against PyTorch's.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Draw the figures (SVG, PNG and the CSV of every point drawn): one NAME, --all, --list.
+    Figure(figure::FigureArgs),
 }
 
 /// An error of the command line, with its exit status.
@@ -98,5 +101,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Experiment(command) => experiment::run(command),
         Command::Measure(args) => measure::run(args),
         Command::Bench(command) => bench::run(command),
+        Command::Figure(args) => figure::run(args),
     }
 }

@@ -5,10 +5,12 @@
 //! (check ids `C…`, prediction ids `P…`) it illustrates and how its data is made.
 
 pub mod chart;
+pub mod render;
 pub mod theory;
 pub mod training;
 
 pub use chart::{Axis, Figure, Panel, Point, Rule, Series, Span, Style};
+pub use render::{draw, Written};
 
 use std::path::PathBuf;
 
