@@ -152,13 +152,7 @@ pub fn figure_with(c: f64) -> anyhow::Result<Figure> {
         y: log_axis(delta_label),
         series: delta_vs_epoch(resnet, c),
         spans: Vec::new(),
-        rules: (1..StagePlan::STAGES)
-            .map(|i| Rule {
-                vertical: true,
-                at: (i * StagePlan::STAGE_EPOCHS) as f64,
-                label: String::new(),
-            })
-            .collect(),
+        rules: Vec::new(),
         shade_label: None,
     };
     let updates_panel = |setting: PaperSetting| Panel {
@@ -195,13 +189,13 @@ pub fn figure_with(c: f64) -> anyhow::Result<Figure> {
         }
     }
     let ratio_panel = Panel {
-        title: "δ_{i+1}/δ_i at the stage transitions (methods 2–4)".into(),
+        title: "δ(stage i+1)/δ(stage i), methods 2–4".into(),
         x: Axis {
             label: "transition i → i+1".into(),
             log: false,
             range: Some((0.5, 4.5)),
         },
-        y: linear_axis("δ_{i+1}/δ_i"),
+        y: linear_axis("ratio of consecutive stages' δ"),
         series: ratio_series,
         spans: Vec::new(),
         rules: vec![Rule {
@@ -237,7 +231,7 @@ pub fn figure_with(c: f64) -> anyhow::Result<Figure> {
         });
     }
     let poly_panel = Panel {
-        title: format!("polynomial δ_(m+1) = δ₁((M − m)/M)^p, M = {epochs}"),
+        title: format!("polynomial δ(m+1) = δ₁·((M − m)/M)^p, M = {epochs}"),
         x: linear_axis("stage (epoch) m"),
         y: log_axis(delta_label),
         series: poly,
@@ -246,9 +240,9 @@ pub fn figure_with(c: f64) -> anyhow::Result<Figure> {
         shade_label: None,
     };
     let factor_panel = Panel {
-        title: "decay factor γ_m = ((M − m)/(M − m + 1))^p".into(),
+        title: "decay factor γ(m) = ((M − m)/(M − m + 1))^p".into(),
         x: log_axis("stages left M − m (log)"),
-        y: linear_axis("γ_m = δ_(m+1)/δ_m"),
+        y: linear_axis("γ(m) = δ(m+1)/δ(m)"),
         series: factors,
         spans: Vec::new(),
         rules: vec![Rule {

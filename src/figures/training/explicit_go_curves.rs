@@ -50,7 +50,12 @@ fn arm_series(
             }
             Some(Series {
                 label: (*arm).to_string(),
-                style,
+                // ego and sgd-same-lr share η: dash one so that both stay visible.
+                style: if style == Style::Line && *arm == "sgd-same-lr" {
+                    Style::Dashed
+                } else {
+                    style
+                },
                 color: Some(i),
                 points: if style == Style::Band {
                     points

@@ -6,11 +6,10 @@
 //! after epoch e (drawn at x = e + 1, epochs completed) its mean mini-batch train loss,
 //! its test accuracy and its cumulative parameter updates. Per method: the min–max band
 //! over the seeds with the mean as a line. Only finished runs enter the bands (a
-//! diverged run is named in the caption). Vertical lines: the stage boundaries of the
-//! runs' stage schedules.
+//! diverged run is named in the caption).
 
 use super::records::{band, read_experiment, Experiment, Run};
-use crate::figures::{Axis, Figure, Inputs, Panel, Rule, Series, Style};
+use crate::figures::{Axis, Figure, Inputs, Panel, Series, Style};
 use experiments::train::{EpochRecord, ScheduleSpec, Status};
 
 /// The experiment's name (its directory under `Inputs::experiments`).
@@ -90,35 +89,15 @@ pub fn method_bands(
         .collect()
 }
 
-/// Stage boundaries (epochs) of the first run's stage schedule.
-fn stage_rules(exp: &Experiment) -> Vec<Rule> {
-    let Some(run) = exp.runs.first() else {
-        return Vec::new();
-    };
-    match &run.manifest.config.schedule.learning_rate {
-        Some(ScheduleSpec::Stages {
-            values,
-            stage_epochs,
-            offset,
-        }) => (1..values.len())
-            .map(|i| Rule {
-                vertical: true,
-                at: (i * stage_epochs + offset) as f64,
-                label: String::new(),
-            })
-            .collect(),
-        _ => Vec::new(),
+/// Epochs per stage of the first run's stage schedule.
+fn stage_epochs(exp: &Experiment) -> Option<usize> {
+    match &exp.runs.first()?.manifest.config.schedule.learning_rate {
+        Some(ScheduleSpec::Stages { stage_epochs, .. }) => Some(*stage_epochs),
+        _ => None,
     }
 }
 
-fn panel(
-    title: &str,
-    x: &str,
-    y: &str,
-    log_y: bool,
-    series: Vec<Series>,
-    rules: Vec<Rule>,
-) -> Panel {
+fn panel(title: &str, x: &str, y: &str, log_y: bool, series: Vec<Series>) -> Panel {
     Panel {
         title: title.into(),
         x: Axis {
@@ -133,7 +112,7 @@ fn panel(
         },
         series,
         spans: Vec::new(),
-        rules,
+        rules: Vec::new(),
         shade_label: None,
     }
 }
@@ -144,25 +123,26 @@ fn panel(
 /// Missing records (naming the command).
 pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
     let exp = read_experiment(inputs, EXPERIMENT)?;
-    let stages = stage_rules(&exp);
+    let epoch_label = stage_epochs(&exp).map_or_else(
+        || "epoch".to_string(),
+        |l| format!("epoch (5 stages of {l})"),
+    );
     let loss = |r: &EpochRecord| r.train_loss;
     let accuracy = |r: &EpochRecord| r.test_accuracy;
     let panels = vec![
         panel(
             "training loss per epoch",
-            "epoch",
+            &epoch_label,
             "train loss (mean mini-batch loss, log)",
             true,
             method_bands(&exp, epochs_completed, loss),
-            stages.clone(),
         ),
         panel(
             "test accuracy per epoch",
-            "epoch",
+            &epoch_label,
             "test accuracy",
             false,
             method_bands(&exp, epochs_completed, accuracy),
-            stages,
         ),
         panel(
             "training loss per parameter update",
@@ -170,7 +150,6 @@ pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
             "train loss (log)",
             true,
             method_bands(&exp, updates, loss),
-            Vec::new(),
         ),
         panel(
             "test accuracy per parameter update",
@@ -178,7 +157,6 @@ pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
             "test accuracy",
             false,
             method_bands(&exp, updates, accuracy),
-            Vec::new(),
         ),
     ];
     let diverged: Vec<String> = by_method(&exp)
@@ -192,7 +170,7 @@ pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
     let caption = format!(
         "The four methods of arXiv 2311.08745 (plain SGD, 5 stages, every stage divides \
          δ = ηC/√b by √2 for methods 2–4): min–max bands over seeds with the mean as a \
-         line, against epochs (stage boundaries marked) and parameter updates. {}{}. \
+         line, against epochs and parameter updates. {}{}. \
          Verdicts: {verdicts}. Claims P4, P5.",
         exp.provenance(EXPERIMENT, "method<m>/seed_<s>"),
         if diverged.is_empty() {

@@ -66,6 +66,20 @@ pub fn final_band(exp: &Experiment, metric: fn(&EpochRecord) -> f64) -> Vec<Poin
         .collect()
 }
 
+/// One point (p, final value of `metric`) per finished run.
+#[must_use]
+pub fn final_points(exp: &Experiment, metric: fn(&EpochRecord) -> f64) -> Vec<Point> {
+    by_power(exp)
+        .iter()
+        .flat_map(|(p, ok, _)| {
+            ok.iter()
+                .filter_map(|r| r.records.last().map(metric))
+                .filter(|v| v.is_finite())
+                .map(move |v| Point::xy(*p, v))
+        })
+        .collect()
+}
+
 fn per_epoch(exp: &Experiment, metric: fn(&EpochRecord) -> f64, style: Style) -> Vec<Series> {
     by_power(exp)
         .iter()
@@ -124,12 +138,20 @@ pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
             title: "final training loss against p".into(),
             x: axis("power p (log)", true),
             y: axis("final train loss (log)", true),
-            series: vec![Series {
-                label: "final train loss".into(),
-                style: Style::Band,
-                color: Some(0),
-                points: loss_points,
-            }],
+            series: vec![
+                Series {
+                    label: "final train loss, seeds' band".into(),
+                    style: Style::Band,
+                    color: Some(0),
+                    points: loss_points,
+                },
+                Series {
+                    label: "one run".into(),
+                    style: Style::Markers,
+                    color: Some(0),
+                    points: final_points(&exp, |r| r.train_loss),
+                },
+            ],
             spans: Vec::new(),
             rules: p_one.clone(),
             shade_label: None,
@@ -138,12 +160,20 @@ pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
             title: "final test accuracy against p".into(),
             x: axis("power p (log)", true),
             y: axis("final test accuracy", false),
-            series: vec![Series {
-                label: "final test accuracy".into(),
-                style: Style::Band,
-                color: Some(1),
-                points: final_band(&exp, |r| r.test_accuracy),
-            }],
+            series: vec![
+                Series {
+                    label: "final test accuracy, seeds' band".into(),
+                    style: Style::Band,
+                    color: Some(1),
+                    points: final_band(&exp, |r| r.test_accuracy),
+                },
+                Series {
+                    label: "one run".into(),
+                    style: Style::Markers,
+                    color: Some(1),
+                    points: final_points(&exp, |r| r.test_accuracy),
+                },
+            ],
             spans: Vec::new(),
             rules: p_one,
             shade_label: None,

@@ -126,13 +126,23 @@ pub struct Experiment {
 }
 
 impl Experiment {
-    /// The command that made the directory (from `verdicts.json`), or the one that
-    /// would.
+    /// The command that made the directory (from `verdicts.json`, the program's path
+    /// shortened to its file name), or the one that would.
     #[must_use]
     pub fn command(&self, name: &str) -> String {
         self.verdicts.as_ref().map_or_else(
             || format!("igo experiment {name} --out {}", self.dir.display()),
-            |v| v.command.clone(),
+            |v| {
+                let mut words = v.command.splitn(2, ' ');
+                let program = words.next().unwrap_or("");
+                let program = Path::new(program)
+                    .file_name()
+                    .map_or(program.into(), |f| f.to_string_lossy());
+                match words.next() {
+                    Some(rest) => format!("{program} {rest}"),
+                    None => program.into_owned(),
+                }
+            },
         )
     }
 

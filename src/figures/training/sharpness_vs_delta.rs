@@ -155,7 +155,7 @@ pub fn scatter_panel(
             Series {
                 label: "mean over seeds per (η, b)".into(),
                 style: Style::Markers,
-                color: Some(0),
+                color: Some(3),
                 points: configuration_means(runs, metric, log_y),
             },
         ],
@@ -178,10 +178,15 @@ pub fn run_count(runs: &[SweepRun]) -> String {
 /// As [`sweep`].
 pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
     let (exp, runs) = sweep(inputs)?;
+    let rho = exp
+        .runs
+        .first()
+        .map_or(f64::NAN, |r| r.manifest.config.measurements.sharpness_rho);
+    let sharpness_label = format!("final max over ‖ε‖∞ ≤ ρ = {rho} of L(w+ε) − L(w) (log)");
     let panels = vec![
         scatter_panel(
             "worst-case ℓ∞ sharpness",
-            "final sharpness max_{‖ε‖∞≤ρ} L(w+ε) − L(w) (log)",
+            &sharpness_label,
             &runs,
             |p| p.sharpness,
             true,

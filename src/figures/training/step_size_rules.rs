@@ -338,9 +338,9 @@ pub fn figure_with(seed: Seed, runs: u64, epochs: usize) -> anyhow::Result<Figur
             shade_label: None,
         },
         Panel {
-            title: "refined condition Σγ_k / Σγ_k² (C9.3)".into(),
+            title: "refined condition: partial-sum ratio (C9.3)".into(),
             x: axis("steps T (log)", true),
-            y: axis("Σ_{k≤T} γ_k / Σ_{k≤T} γ_k² (log)", true),
+            y: axis("Σγ_k / Σγ_k² over k ≤ T (log)", true),
             series: sums,
             spans: Vec::new(),
             rules: Vec::new(),
