@@ -11,6 +11,7 @@ mod definition_2_1;
 mod experiment_cli;
 mod explicit_go;
 mod figure_cli;
+mod figures_training;
 mod lecture_003;
 mod lemma_2_1;
 mod measure_cli;

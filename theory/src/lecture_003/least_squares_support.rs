@@ -55,7 +55,7 @@ fn eigen(m: &Matrix) -> (Matrix, Vector) {
 
 /// The under-parameterised problem with its solution and residuals.
 #[derive(Debug, Clone)]
-pub(crate) struct UnderParameterised {
+pub struct UnderParameterised {
     /// The objective.
     pub ls: LeastSquares,
     /// x* = (AᵀA)⁻¹Aᵀb.
@@ -72,7 +72,7 @@ pub(crate) struct UnderParameterised {
 
 /// The stationary covariance and the sweeps its fixed-point iteration took.
 #[derive(Debug, Clone)]
-pub(crate) struct Stationary {
+pub struct Stationary {
     /// P with P = T(P) + γ²Q.
     pub covariance: Matrix,
     /// Sweeps of the fixed-point iteration.
@@ -177,7 +177,7 @@ pub(crate) fn sgd_step(ls: &LeastSquares, x: &mut Vector, gamma: f64, rng: &mut 
 /// eigenvectors of H̃ = RRᵀ/N (so H̃ is diagonal, Λ, in these coordinates): e = (QU)z
 /// for every e in row(A), and aᵢ = (QU)âᵢ with âᵢ = UᵀR eᵢ.
 #[derive(Debug, Clone)]
-pub(crate) struct OverParameterised {
+pub struct OverParameterised {
     /// The objective.
     pub ls: LeastSquares,
     /// x† = Aᵀ(AAᵀ)⁻¹b.

@@ -19,6 +19,9 @@ pub mod under_parameterised_noise_floor;
 
 mod least_squares_support;
 
+/// The least-squares problems of C9.1, C9.2, C9.8–C9.10 (used by the figures too).
+pub use least_squares_support::{OverParameterised, Stationary, UnderParameterised};
+
 /// Every check of this group, in spec order.
 #[must_use]
 pub fn checks() -> Vec<Box<dyn Check>> {
