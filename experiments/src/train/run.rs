@@ -666,6 +666,12 @@ impl<'h> Session<'h> {
     }
 
     /// (mean cross-entropy, accuracy) on the test set in evaluation mode.
+    ///
+    /// The per-batch sums are detached before they are added up: the parameters are
+    /// variables, so each batch's loss carries its forward graph, and a running sum of
+    /// attached tensors would keep every batch's activations alive until the end (on
+    /// the GPU, evaluating ResNet-18 on 10,000 CIFAR test images failed with CUDA
+    /// out-of-memory this way).
     fn evaluate(&self) -> Result<(f64, f64)> {
         let loader = self.loader(&self.split.test, Augmentation::none())?;
         let mut loss_sum: Option<Tensor> = None;
@@ -676,12 +682,14 @@ impl<'h> Session<'h> {
             let b = batch.indices.len() as f64;
             let l = candle_nn::loss::cross_entropy(&logits, &batch.labels)?
                 .to_dtype(DType::F64)?
-                .affine(b, 0.0)?;
+                .affine(b, 0.0)?
+                .detach();
             let h = logits
                 .argmax(1)?
                 .eq(&batch.labels)?
                 .to_dtype(DType::F64)?
-                .sum_all()?;
+                .sum_all()?
+                .detach();
             loss_sum = Some(match loss_sum {
                 Some(s) => (s + l)?,
                 None => l,
