@@ -19,6 +19,7 @@ mod momentum;
 mod numerics_properties;
 mod rastrigin;
 mod registry;
+mod reproduce_cli;
 mod sgd_as_smoothing;
 mod sigma_nice;
 mod stability;

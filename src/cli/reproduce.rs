@@ -130,7 +130,14 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode, CliError> {
     );
     for e in &summary.experiments {
         for v in &e.verdicts {
-            println!("{} ({}, {}): {}", v.id, e.name, e.group, v.outcome);
+            let statement: String = v.statement.chars().take(100).collect();
+            println!(
+                "{} {:<13} ({}, {}): {statement}",
+                v.id,
+                v.outcome.to_string(),
+                e.name,
+                e.group
+            );
         }
     }
     println!("figures: {drawn}/{} drawn", summary.figures.len());

@@ -234,3 +234,28 @@ figcaption {{ font-size: 13px; }}
     h.push_str("</body></html>\n");
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{claim_covers, escape};
+
+    #[test]
+    fn escape_covers_the_five_html_specials() {
+        assert_eq!(
+            escape(r#"<a href="x">R&D's</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;R&amp;D&#39;s&lt;/a&gt;"
+        );
+        assert_eq!(escape("δ = ηC/√b"), "δ = ηC/√b");
+    }
+
+    #[test]
+    fn a_claim_covers_itself_and_its_sub_ids_only() {
+        assert!(claim_covers("C5.3", "C5.3"));
+        assert!(claim_covers("C5", "C5.3"));
+        assert!(claim_covers("C5.x", "C5.4"));
+        assert!(!claim_covers("C5", "C51.1"));
+        assert!(!claim_covers("C5.3", "C5.31"));
+        assert!(!claim_covers("P1", "P10"));
+        assert!(claim_covers("P1", "P1"));
+    }
+}
