@@ -49,7 +49,7 @@ fn short(kappa: f64) -> String {
 }
 
 fn make(inputs: &Inputs) -> Result<Figure> {
-    let n = if inputs.quick { 41 } else { 101 };
+    let n = if inputs.quick { 41 } else { 81 };
     let grid = linspace(-3.0, 3.0, n);
     let mut panels = Vec::new();
     for (kernel, name) in KERNELS {

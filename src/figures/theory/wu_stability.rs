@@ -133,7 +133,7 @@ fn stability_panel(d: usize, inputs: &Inputs) -> Result<(crate::figures::Panel, 
     let (levels, chains, steps) = if inputs.quick {
         (14, 300, 200)
     } else {
-        (26, 1500, 400)
+        (20, 1500, 400)
     };
     let mut stable = Vec::new();
     let mut rare = Vec::new();
