@@ -28,15 +28,15 @@ pub fn checks() -> Vec<Box<dyn Check>> {
 }
 
 /// Batch sizes b ∈ {1, 2, 4, …, 128} of spec C2.1.
-pub(crate) const POWERS_OF_TWO: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+pub const POWERS_OF_TWO: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
 
 /// Number of random points x per problem.
-pub(crate) const POINTS: usize = 5;
+pub const POINTS: usize = 5;
 
 /// Monte-Carlo batches for batch size b: the spec's 2·10⁵ for b ≤ 16, then 2·10⁵·16/b
 /// (a constant budget of sampled indices). ‖ω‖² concentrates as b grows (its relative
 /// spread falls like 1/√b for b ≫ 1), so the relative standard error stays below 1 %.
-pub(crate) fn batches_for(b: usize) -> usize {
+pub fn batches_for(b: usize) -> usize {
     const FULL: usize = 200_000;
     if b <= 16 {
         FULL
@@ -46,15 +46,21 @@ pub(crate) fn batches_for(b: usize) -> usize {
 }
 
 /// A finite sum of the group with its name and the points where it is examined.
-pub(crate) struct Problem {
+pub struct Problem {
+    /// Name used in case names and figures, e.g. `least squares N=200 d=20`.
     pub name: &'static str,
+    /// The finite sum f = (1/N)Σᵢfᵢ.
     pub f: Box<dyn FiniteSum + Send + Sync>,
+    /// The points x where the noise is examined.
     pub points: Vec<Vector>,
 }
 
 /// Least squares (N = 200, d = 20) and logistic regression (N = 500, d = 10, label noise
 /// 0.5, no ridge), each with 5 points x ~ N(0, I_d) (spec §2.3).
-pub(crate) fn problems(seed: Seed) -> crate::Result<Vec<Problem>> {
+///
+/// # Errors
+/// If the data cannot be generated.
+pub fn problems(seed: Seed) -> crate::Result<Vec<Problem>> {
     let ls = LeastSquares::gaussian(200, 20, &mut seed.stream("least-squares-data"))?;
     let lr = LogisticRegression::gaussian(500, 10, 0.5, 0.0, &mut seed.stream("logistic-data"))?;
     let points = |d: usize, name: &str| -> Vec<Vector> {
@@ -78,7 +84,8 @@ pub(crate) fn problems(seed: Seed) -> crate::Result<Vec<Problem>> {
 impl Problem {
     /// σ²(x) = (1/N)Σᵢ‖∇fᵢ(x) − ∇f(x)‖² at each point, and C²_sup, their maximum (the
     /// uniform constant of (A3)(ii) on these points).
-    pub(crate) fn variances(&self) -> (Vec<f64>, f64) {
+    #[must_use]
+    pub fn variances(&self) -> (Vec<f64>, f64) {
         let sigma2: Vec<f64> = self
             .points
             .iter()
@@ -134,7 +141,7 @@ impl WorstOverPoints {
 
 /// The centred per-sample gradients g̃ᵢ = ∇fᵢ(x) − ∇f(x), stored row-major for fast
 /// batch sums.
-pub(crate) struct CentredGradients {
+pub struct CentredGradients {
     n: usize,
     d: usize,
     rows: Vec<f64>,
@@ -248,7 +255,8 @@ impl CentredGradients {
 
 /// Finite-population reference E‖ω‖² for a uniform b-subset of N:
 /// σ²(N − b)/(b(N − 1)) (spec §2.2).
-pub(crate) fn without_replacement_variance(sigma2: f64, n: usize, b: usize) -> f64 {
+#[must_use]
+pub fn without_replacement_variance(sigma2: f64, n: usize, b: usize) -> f64 {
     if n <= 1 {
         return 0.0;
     }

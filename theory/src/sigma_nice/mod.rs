@@ -7,7 +7,7 @@ pub mod least_squares_sigma_nice;
 pub mod theorem_4_1_surrogate_rate;
 pub mod theorem_4_2_chaining;
 pub mod theorem_4_2_rounds;
-pub(crate) mod trajectory;
+pub mod trajectory;
 
 /// Every check of this group, in spec order.
 #[must_use]

@@ -47,9 +47,18 @@ const STARTS: usize = 50;
 const POWER: f64 = 1.0;
 const SUCCESS: f64 = 0.95;
 
-/// f(x̄) after the surrogate Algorithm 1 with M stages from `x0`.
-fn surrogate_run(d: usize, delta1: f64, m: usize, x0: &Vector) -> crate::Result<f64> {
-    let f = Rastrigin::new(d)?;
+/// The surrogate Algorithm 1 of this check on d-dimensional Rastrigin: stages
+/// δ_m = δ₁((M − m + 1)/M)^p (p = 1), GD on the exact GISO f̂_{δ_m} with step
+/// η_m = 1/(2L_m), L_m = 2 + 40π²|κ(δ_m)|, each stage ended when
+/// ‖∇f̂_{δ_m}(x)‖ ≤ σρδ_m (σ = 2, ρ = ¼) or after 10 000 steps.
+///
+/// # Errors
+/// If the schedule or the solver cannot be built (M = 0, δ₁ ≤ 0).
+pub fn surrogate_solver(
+    d: usize,
+    delta1: f64,
+    m: usize,
+) -> crate::Result<ImplicitGraduated<SmoothedGd>> {
     let deltas = polynomial_deltas(m, POWER, delta1)?;
     let steps: Vec<f64> = deltas
         .iter()
@@ -63,7 +72,13 @@ fn surrogate_run(d: usize, delta1: f64, m: usize, x0: &Vector) -> crate::Result<
         factor: 2.0 * 0.25,
         max_iterations: 10_000,
     };
-    let solver = ImplicitGraduated::new(deltas, rule, inner)?;
+    Ok(ImplicitGraduated::new(deltas, rule, inner)?)
+}
+
+/// f(x̄) after the surrogate Algorithm 1 ([`surrogate_solver`]) with M stages from `x0`.
+fn surrogate_run(d: usize, delta1: f64, m: usize, x0: &Vector) -> crate::Result<f64> {
+    let f = Rastrigin::new(d)?;
+    let solver = surrogate_solver(d, delta1, m)?;
     let res = Executor::new(AsArgmin(f), solver)
         .configure(|s| s.param(x0.clone()).max_iters(u64::MAX))
         .run()
@@ -91,9 +106,17 @@ fn success_rate(
     Ok(ok as f64 / starts.len() as f64)
 }
 
-/// M_ε = ⌈(4 L_f E‖u‖ δ₁/ε)^{1/p}⌉.
-fn theoretical_stages(d: usize, delta1: f64, eps: f64) -> usize {
-    let lf = (d as f64).sqrt() * (2.0 * 5.12 + 20.0 * PI);
+/// L_f = √d(2·5.12 + 20π): a Lipschitz constant of d-dimensional Rastrigin on the box
+/// [−5.12, 5.12]ᵈ (|∂ᵢf| ≤ 2|xᵢ| + 20π).
+#[must_use]
+pub fn rastrigin_box_lipschitz(d: usize) -> f64 {
+    (d as f64).sqrt() * (2.0 * 5.12 + 20.0 * PI)
+}
+
+/// M_ε = ⌈(4 L_f E‖u‖ δ₁/ε)^{1/p}⌉ (spec §4.3 item 3, GISO, p = 1).
+#[must_use]
+pub fn theoretical_stages(d: usize, delta1: f64, eps: f64) -> usize {
+    let lf = rastrigin_box_lipschitz(d);
     let mean_norm = Kernel::Gaussian.mean_norm(d);
     let m = (4.0 * lf * mean_norm * delta1 / eps)
         .powf(1.0 / POWER)

@@ -21,7 +21,10 @@ impl Observe<State> for Recorder {
 }
 
 /// x₀, x₁, …, x_T of GD with constant step `eta` on `f`.
-pub(crate) fn gd_trajectory<O: Objective>(
+///
+/// # Errors
+/// A step size that is not finite and > 0, or a failed run.
+pub fn gd_trajectory<O: Objective>(
     f: O,
     eta: f64,
     x0: Vector,

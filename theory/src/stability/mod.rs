@@ -13,7 +13,7 @@ pub mod sam_two_cycle;
 pub mod sgd_linear_stability;
 pub mod slide_scalar_formula;
 
-mod support;
+pub mod support;
 
 /// Every check of this group, in spec order.
 #[must_use]

@@ -28,7 +28,8 @@ use rand::Rng as _;
 pub struct RIdentity;
 
 /// A random PSD H = Q diag(λ) Qᵀ with λ uniform in (0.05, 3) and a random PD Σ.
-pub(crate) fn random_problem(d: usize, rng: &mut Rng) -> (Matrix, Matrix) {
+#[must_use]
+pub fn random_problem(d: usize, rng: &mut Rng) -> (Matrix, Matrix) {
     let q = random_orthogonal(d, rng);
     let lambda: Vec<f64> = (0..d).map(|_| rng.random_range(0.05..3.0)).collect();
     let h = with_spectrum(&q, &lambda);

@@ -24,15 +24,19 @@ use rand::Rng as _;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RIdentityMonteCarlo;
 
+/// The law of z in the noise s = Lz (mean 0, covariance I, so Cov s = LLᵀ).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Law {
+pub enum Law {
+    /// z ~ N(0, I).
     Gaussian,
+    /// zᵢ = ±1 with probability ½ each.
     Rademacher,
 }
 
-/// Mean and SE of f(y − γ(μ + Lz)) over `samples` draws of z.
+/// Mean and SE of f(y − γ(μ + Lz)) = ½vᵀHv, v = y − γ(μ + Lz), over `samples` draws of
+/// z from `law` (y = (I − γH)x is the noise-free step from x).
 #[allow(clippy::too_many_arguments)]
-fn sample_mean(
+pub fn sample_mean(
     h: &Matrix,
     y: &Vector,
     l: &Matrix,

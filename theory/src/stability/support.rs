@@ -1,6 +1,7 @@
 //! Shared fixtures of the stability checks: random orthogonal bases and PSD
 //! Hessians, a learning-rate search on ρ(T), the linearised-SGD chain simulator and a
-//! jackknife slope estimate. Not a check.
+//! jackknife slope estimate, and the r(x) factor. Not a check; public so that the
+//! figures draw what the checks measure.
 
 use crate::support::{gaussian_matrix, gaussian_vector};
 use numerics::rng::Rng;
@@ -11,12 +12,7 @@ use rand::Rng as _;
 
 /// n per-sample Hessians Hᵢ = GᵢGᵢᵀ with Gᵢ Gaussian d × rᵢ, rᵢ uniform in
 /// 1..=`max_rank` (PSD, of random rank).
-pub(crate) fn random_psd_hessians(
-    n: usize,
-    d: usize,
-    max_rank: usize,
-    rng: &mut Rng,
-) -> Vec<Matrix> {
+pub fn random_psd_hessians(n: usize, d: usize, max_rank: usize, rng: &mut Rng) -> Vec<Matrix> {
     (0..n)
         .map(|_| {
             let r = rng.random_range(1..=max_rank.max(1));
@@ -30,7 +26,7 @@ pub(crate) fn random_psd_hessians(
 /// The learning rate η on the rising branch of η ↦ ρ(T(η)) where ρ = `target`
 /// (scan of `grid` points on (0, `eta_max`], then 60 bisection steps). `None` if ρ
 /// never crosses `target` upwards on the scan.
-pub(crate) fn learning_rate_for_radius(
+pub fn learning_rate_for_radius(
     map: &MeanSquareStability,
     target: f64,
     eta_max: f64,
@@ -61,7 +57,7 @@ pub(crate) fn learning_rate_for_radius(
 }
 
 /// Uniform random `b`-subset of 0..n (Floyd's algorithm) written into `out`.
-pub(crate) fn sample_subset(n: usize, b: usize, rng: &mut Rng, out: &mut Vec<usize>) {
+pub fn sample_subset(n: usize, b: usize, rng: &mut Rng, out: &mut Vec<usize>) {
     out.clear();
     for j in (n - b)..n {
         let t = rng.random_range(0..=j);
@@ -76,7 +72,7 @@ pub(crate) fn sample_subset(n: usize, b: usize, rng: &mut Rng, out: &mut Vec<usi
 /// Mean of ‖eₜ‖² per group of chains, for t = 0..=steps, of linearised SGD
 /// eₜ₊₁ = (I − ηH_{Sₜ})eₜ with uniform B-subsets Sₜ drawn without replacement and
 /// e₀ ~ N(0, I/d) (so P₀ = I/d), plus the final values ‖e_steps‖² of every chain.
-pub(crate) struct ChainRun {
+pub struct ChainRun {
     /// `group_means[g][t]`: mean of ‖eₜ‖² over the chains of group g.
     pub group_means: Vec<Vec<f64>>,
     /// ‖e_steps‖² of every chain.
@@ -84,7 +80,7 @@ pub(crate) struct ChainRun {
 }
 
 /// Runs `chains` independent linearised-SGD chains split into `groups` groups.
-pub(crate) fn simulate_linearised_sgd(
+pub fn simulate_linearised_sgd(
     hessians: &[Matrix],
     batch_size: usize,
     eta: f64,
@@ -146,7 +142,7 @@ pub(crate) fn simulate_linearised_sgd(
 
 /// Least-squares slope of ln(mean over groups of `series`) on t over t ∈ `window`,
 /// with its delete-one-group jackknife standard error.
-pub(crate) fn log_mean_slope(
+pub fn log_mean_slope(
     group_means: &[Vec<f64>],
     window: std::ops::RangeInclusive<usize>,
 ) -> (f64, f64) {
@@ -176,7 +172,7 @@ pub(crate) fn log_mean_slope(
 
 /// Effective sample size (Σxᵢ)²/Σxᵢ² of positive weights (N for equal values, 1 when
 /// one value dominates).
-pub(crate) fn effective_sample_size(values: &[f64]) -> f64 {
+pub fn effective_sample_size(values: &[f64]) -> f64 {
     let s: f64 = values.iter().sum();
     let s2: f64 = values.iter().map(|v| v * v).sum();
     if s2 > 0.0 {
@@ -188,7 +184,7 @@ pub(crate) fn effective_sample_size(values: &[f64]) -> f64 {
 
 /// Every `b`-subset of 0..n in lexicographic order (for exact expectations over
 /// uniform batches; n is small).
-pub(crate) fn all_subsets(n: usize, b: usize) -> Vec<Vec<usize>> {
+pub fn all_subsets(n: usize, b: usize) -> Vec<Vec<usize>> {
     let mut out = Vec::new();
     if b == 0 || b > n {
         return out;
@@ -216,10 +212,7 @@ pub(crate) fn all_subsets(n: usize, b: usize) -> Vec<Vec<usize>> {
 
 /// tr(Tᵗ(P₀)) for t = 0..=steps with P₀ = I/d: the exact E‖eₜ‖² of linearised SGD
 /// started from e₀ ~ N(0, I/d).
-pub(crate) fn exact_mean_square_path(
-    map: &MeanSquareStability,
-    steps: usize,
-) -> crate::Result<Vec<f64>> {
+pub fn exact_mean_square_path(map: &MeanSquareStability, steps: usize) -> crate::Result<Vec<f64>> {
     let d = map.dim();
     let mut p = Matrix::identity(d, d) / d as f64;
     let mut out = Vec::with_capacity(steps + 1);
@@ -234,7 +227,7 @@ pub(crate) fn exact_mean_square_path(
 /// Slopes in t of ln(mean) and ln(median) across chains of `paths[c][t]`
 /// (t ∈ `window`), each with a delete-one-group jackknife SE (chain c is in group
 /// c mod `groups`): `(mean_slope, mean_se, median_slope, median_se)`.
-pub(crate) fn mean_and_median_slopes(
+pub fn mean_and_median_slopes(
     paths: &[Vec<f64>],
     window: std::ops::RangeInclusive<usize>,
     groups: usize,
@@ -276,7 +269,7 @@ pub(crate) fn mean_and_median_slopes(
 }
 
 /// r(x) = 1 − 2γ·xᵀH²x/xᵀHx + γ²·xᵀH³x/xᵀHx (lecture 002, Wu, Wang & Su 2022).
-pub(crate) fn r_factor(h: &Matrix, x: &Vector, gamma: f64) -> f64 {
+pub fn r_factor(h: &Matrix, x: &Vector, gamma: f64) -> f64 {
     let hx = h * x;
     let q1 = x.dot(&hx);
     let q2 = hx.dot(&hx);
@@ -285,7 +278,7 @@ pub(crate) fn r_factor(h: &Matrix, x: &Vector, gamma: f64) -> f64 {
 }
 
 /// The step size where r(x) = 1: γ* = 2·xᵀH²x/xᵀH³x.
-pub(crate) fn r_threshold(h: &Matrix, x: &Vector) -> f64 {
+pub fn r_threshold(h: &Matrix, x: &Vector) -> f64 {
     let hx = h * x;
     2.0 * hx.dot(&hx) / hx.dot(&(h * &hx))
 }
