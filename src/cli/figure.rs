@@ -104,8 +104,16 @@ pub fn draw_entry(entry: &Entry, inputs: &Inputs, out: &Path) -> Result<Written,
             });
         }
     }
-    let figure = (entry.make)(inputs)
-        .map_err(|e| Failure::Error(e.context(format!("computing figure {}", entry.name))))?;
+    let figure = (entry.make)(inputs).map_err(|e| {
+        match e.downcast_ref::<igo::figures::training::records::MissingRecords>() {
+            // The directory exists but holds no complete run.
+            Some(m) => Failure::MissingRecords {
+                dir: m.dir.clone(),
+                command: m.command(),
+            },
+            None => Failure::Error(e.context(format!("computing figure {}", entry.name))),
+        }
+    })?;
     figures::draw(&figure, out)
         .map_err(|e| Failure::Error(e.context(format!("drawing figure {}", entry.name))))
 }
