@@ -157,3 +157,58 @@ pub struct Rule {
     /// Label.
     pub label: String,
 }
+
+/// An axis with `label`, linear or logarithmic, fitted to the data.
+pub fn axis(label: &str, log: bool) -> Axis {
+    Axis {
+        label: label.into(),
+        log,
+        range: None,
+    }
+}
+
+/// A series.
+pub fn series(
+    label: impl Into<String>,
+    style: Style,
+    color: Option<usize>,
+    points: Vec<Point>,
+) -> Series {
+    Series {
+        label: label.into(),
+        style,
+        color,
+        points,
+    }
+}
+
+/// A panel without spans, rules or shade label.
+pub fn panel(title: impl Into<String>, x: Axis, y: Axis, series: Vec<Series>) -> Panel {
+    Panel {
+        title: title.into(),
+        x,
+        y,
+        series,
+        spans: Vec::new(),
+        rules: Vec::new(),
+        shade_label: None,
+    }
+}
+
+/// A labelled shaded x-interval.
+pub fn span(from: f64, to: f64, label: impl Into<String>) -> Span {
+    Span {
+        from,
+        to,
+        label: label.into(),
+    }
+}
+
+/// A labelled vertical (`x = at`) or horizontal (`y = at`) line.
+pub fn rule(vertical: bool, at: f64, label: impl Into<String>) -> Rule {
+    Rule {
+        vertical,
+        at,
+        label: label.into(),
+    }
+}

@@ -16,6 +16,7 @@
 //! C enters δ only as a factor: the figure is drawn for a given C (the registry uses
 //! C = 1, i.e. δ/C = η/√b) and says so in the caption.
 
+use crate::figures::chart::axis;
 use crate::figures::{Axis, Figure, Inputs, Panel, Point, Rule, Series, Style};
 use numerics::schedule::{PaperMethod, PaperSetting, PolynomialDelta, Schedule, StagePlan};
 use numerics::smoothing::{smoothing_degree, NoiseForm};
@@ -118,22 +119,6 @@ fn delta_vs_updates(setting: PaperSetting, c: f64) -> Vec<Series> {
         .collect()
 }
 
-fn log_axis(label: &str) -> Axis {
-    Axis {
-        label: label.into(),
-        log: true,
-        range: None,
-    }
-}
-
-fn linear_axis(label: &str) -> Axis {
-    Axis {
-        label: label.into(),
-        log: false,
-        range: None,
-    }
-}
-
 /// The figure for a given C (> 0).
 ///
 /// # Errors
@@ -148,8 +133,8 @@ pub fn figure_with(c: f64) -> anyhow::Result<Figure> {
 
     let per_epoch = Panel {
         title: format!("{}: δ per epoch", resnet.name()),
-        x: linear_axis("epoch"),
-        y: log_axis(delta_label),
+        x: axis("epoch", false),
+        y: axis(delta_label, true),
         series: delta_vs_epoch(resnet, c),
         spans: Vec::new(),
         rules: Vec::new(),
@@ -157,8 +142,8 @@ pub fn figure_with(c: f64) -> anyhow::Result<Figure> {
     };
     let updates_panel = |setting: PaperSetting| Panel {
         title: format!("{}: δ per parameter update", setting.name()),
-        x: linear_axis("parameter updates Σ⌈N/b⌉"),
-        y: log_axis(delta_label),
+        x: axis("parameter updates Σ⌈N/b⌉", false),
+        y: axis(delta_label, true),
         series: delta_vs_updates(setting, c),
         spans: Vec::new(),
         rules: Vec::new(),
@@ -195,7 +180,7 @@ pub fn figure_with(c: f64) -> anyhow::Result<Figure> {
             log: false,
             range: Some((0.5, 4.5)),
         },
-        y: linear_axis("ratio of consecutive stages' δ"),
+        y: axis("ratio of consecutive stages' δ", false),
         series: ratio_series,
         spans: Vec::new(),
         rules: vec![Rule {
@@ -232,8 +217,8 @@ pub fn figure_with(c: f64) -> anyhow::Result<Figure> {
     }
     let poly_panel = Panel {
         title: format!("polynomial δ(m+1) = δ₁·((M − m)/M)^p, M = {epochs}"),
-        x: linear_axis("stage (epoch) m"),
-        y: log_axis(delta_label),
+        x: axis("stage (epoch) m", false),
+        y: axis(delta_label, true),
         series: poly,
         spans: Vec::new(),
         rules: Vec::new(),
@@ -241,8 +226,8 @@ pub fn figure_with(c: f64) -> anyhow::Result<Figure> {
     };
     let factor_panel = Panel {
         title: "decay factor γ(m) = ((M − m)/(M − m + 1))^p".into(),
-        x: log_axis("stages left M − m (log)"),
-        y: linear_axis("γ(m) = δ(m+1)/δ(m)"),
+        x: axis("stages left M − m (log)", true),
+        y: axis("γ(m) = δ(m+1)/δ(m)", false),
         series: factors,
         spans: Vec::new(),
         rules: vec![Rule {

@@ -9,8 +9,9 @@
 //! the test accuracy per epoch; and the schedules: η per epoch of each arm and the
 //! smoothing radius δ of `ego`.
 
-use super::records::{band, read_experiment, Experiment, Run};
-use crate::figures::{Axis, Figure, Inputs, Panel, Point, Series, Style};
+use super::records::{band, left_out, read_experiment, Experiment, Run};
+use crate::figures::chart::{self, axis};
+use crate::figures::{Figure, Inputs, Panel, Point, Series, Style};
 use experiments::experiment::explicit_go::ARMS;
 use experiments::train::{EpochRecord, Status};
 
@@ -68,23 +69,7 @@ fn arm_series(
 }
 
 fn panel(title: &str, y: &str, log_y: bool, series: Vec<Series>) -> Panel {
-    Panel {
-        title: title.into(),
-        x: Axis {
-            label: "epoch".into(),
-            log: false,
-            range: None,
-        },
-        y: Axis {
-            label: y.into(),
-            log: log_y,
-            range: None,
-        },
-        series,
-        spans: Vec::new(),
-        rules: Vec::new(),
-        shade_label: None,
-    }
+    chart::panel(title, axis("epoch", false), axis(y, log_y), series)
 }
 
 /// The figure.
@@ -135,11 +120,7 @@ pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
          (sgd-same-lr) and with constant η₀ (sgd): min–max bands over seeds with the mean \
          as a line. {}{}. Verdicts: {verdicts}. Claim P8.",
         exp.provenance(EXPERIMENT, "<arm>/seed_<s>"),
-        if diverged.is_empty() {
-            String::new()
-        } else {
-            format!("; not finished, left out: {}", diverged.join(", "))
-        }
+        left_out("not finished", &diverged)
     );
     Ok(Figure {
         name: "explicit_go_curves".into(),

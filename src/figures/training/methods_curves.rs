@@ -8,8 +8,9 @@
 //! over the seeds with the mean as a line. Only finished runs enter the bands (a
 //! diverged run is named in the caption).
 
-use super::records::{band, read_experiment, Experiment, Run};
-use crate::figures::{Axis, Figure, Inputs, Panel, Series, Style};
+use super::records::{band, left_out, read_experiment, Experiment, Run};
+use crate::figures::chart::{self, axis};
+use crate::figures::{Figure, Inputs, Panel, Series, Style};
 use experiments::train::{EpochRecord, ScheduleSpec, Status};
 
 /// The experiment's name (its directory under `Inputs::experiments`).
@@ -98,23 +99,7 @@ fn stage_epochs(exp: &Experiment) -> Option<usize> {
 }
 
 fn panel(title: &str, x: &str, y: &str, log_y: bool, series: Vec<Series>) -> Panel {
-    Panel {
-        title: title.into(),
-        x: Axis {
-            label: x.into(),
-            log: false,
-            range: None,
-        },
-        y: Axis {
-            label: y.into(),
-            log: log_y,
-            range: None,
-        },
-        series,
-        spans: Vec::new(),
-        rules: Vec::new(),
-        shade_label: None,
-    }
+    chart::panel(title, axis(x, false), axis(y, log_y), series)
 }
 
 /// The figure.
@@ -173,11 +158,7 @@ pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
          line, against epochs and parameter updates. {}{}. \
          Verdicts: {verdicts}. Claims P4, P5.",
         exp.provenance(EXPERIMENT, "method<m>/seed_<s>"),
-        if diverged.is_empty() {
-            String::new()
-        } else {
-            format!("; diverged, left out: {}", diverged.join(", "))
-        }
+        left_out("diverged", &diverged)
     );
     Ok(Figure {
         name: "methods_curves".into(),

@@ -20,7 +20,8 @@
 //!    smallest-γ point, and the runs' time averages of ‖x_k − x*‖² over the last third
 //!    of panel 1's runs.
 
-use crate::figures::{Axis, Figure, Inputs, Panel, Point, Series, Style};
+use crate::figures::chart::axis;
+use crate::figures::{Figure, Inputs, Panel, Point, Series, Style};
 use anyhow::Context as _;
 use numerics::objective::{FiniteSum, LeastSquares};
 use numerics::{Seed, Vector};
@@ -321,14 +322,6 @@ pub fn figure_with(seed: Seed, budget: Budget) -> anyhow::Result<Figure> {
         columns: 3,
         caption,
     })
-}
-
-fn axis(label: &str, log: bool) -> Axis {
-    Axis {
-        label: label.into(),
-        log,
-        range: None,
-    }
 }
 
 /// The registry's figure: seed `inputs.seed`, [`Budget::of`]`(inputs.quick)`.

@@ -8,8 +8,9 @@
 //! loss and test accuracy against p (line p = 1 marked: the smallest stage factor 2^(−p)
 //! is ≥ ½ iff p ≤ 1, spec §6.2), the train loss per epoch, and η per epoch.
 
-use super::records::{band, read_experiment, Experiment, Run};
-use crate::figures::{Axis, Figure, Inputs, Panel, Point, Rule, Series, Style};
+use super::records::{band, left_out, read_experiment, Experiment, Run};
+use crate::figures::chart::axis;
+use crate::figures::{Figure, Inputs, Panel, Point, Rule, Series, Style};
 use experiments::train::{EpochRecord, ScheduleSpec, Status};
 
 /// The experiment's name (its directory under `Inputs::experiments`).
@@ -109,14 +110,6 @@ fn per_epoch(exp: &Experiment, metric: fn(&EpochRecord) -> f64, style: Style) ->
         .collect()
 }
 
-fn axis(label: &str, log: bool) -> Axis {
-    Axis {
-        label: label.into(),
-        log,
-        range: None,
-    }
-}
-
 /// The figure.
 ///
 /// # Errors
@@ -210,11 +203,7 @@ pub fn figure(inputs: &Inputs) -> anyhow::Result<Figure> {
          min–max bands over seeds with the mean as a line; lowest mean final train loss at \
          {best}. {}{}. Verdicts: {verdicts}. Claim P7.",
         exp.provenance(EXPERIMENT, "p<p>/seed_<s>"),
-        if diverged.is_empty() {
-            String::new()
-        } else {
-            format!("; diverged, left out: {}", diverged.join(", "))
-        }
+        left_out("diverged", &diverged)
     );
     Ok(Figure {
         name: "poly_power_loss".into(),

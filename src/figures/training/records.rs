@@ -283,3 +283,14 @@ pub fn band(curves: &[Vec<(f64, f64)>]) -> Vec<Point> {
         })
         .collect()
 }
+
+/// For a caption: `"; WHAT, left out: a, b"` naming the runs a figure left out, or
+/// nothing when there are none.
+#[must_use]
+pub fn left_out(what: &str, runs: &[String]) -> String {
+    if runs.is_empty() {
+        String::new()
+    } else {
+        format!("; {what}, left out: {}", runs.join(", "))
+    }
+}

@@ -18,7 +18,8 @@
 //! and stays 1/γ₀ for a constant step). Bands: min–max over the seeds of the sampling
 //! order, mean as a line.
 
-use crate::figures::{Axis, Figure, Inputs, Panel, Point, Series, Style};
+use crate::figures::chart::axis;
+use crate::figures::{Figure, Inputs, Panel, Point, Series, Style};
 use numerics::objective::{FiniteSum, LeastSquares, LogisticRegression};
 use numerics::schedule::{
     AdaptiveStep, BlockDecay, CombinedAdaptive, Constant, GradientNormAdaptive, Psi, Schedule,
@@ -179,14 +180,6 @@ pub fn partial_sum_ratio(
         }
     }
     out
-}
-
-fn axis(label: &str, log: bool) -> Axis {
-    Axis {
-        label: label.into(),
-        log,
-        range: None,
-    }
 }
 
 /// Bands over the runs of one metric, values ≤ 0 left out (log axes).
