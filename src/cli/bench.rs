@@ -680,29 +680,22 @@ fn train(args: BenchTrainArgs) -> Result<ExitCode, CliError> {
             )),
             None => None,
         };
+        // igo over PyTorch for one field of the two sides (None without PyTorch).
+        let time = |f: fn(&SecondOrderSide) -> f64| pytorch.as_ref().map(|p| ratio(f(&igo), f(p)));
+        let memory = |f: fn(&SecondOrderSide) -> Option<u64>| {
+            pytorch.as_ref().and_then(|p| memory_ratio(f(&igo), f(p)))
+        };
         let report = HvpReport {
             model: arch.slug(),
             batch: *batch,
             calls,
             batch_norm: "eval",
-            time_ratio: pytorch
-                .as_ref()
-                .map(|p| ratio(igo.hvp_seconds, p.hvp_seconds)),
-            memory_ratio: pytorch
-                .as_ref()
-                .and_then(|p| memory_ratio(igo.hvp_peak_rss_bytes, p.hvp_peak_rss_bytes)),
-            added_memory_ratio: pytorch
-                .as_ref()
-                .and_then(|p| memory_ratio(igo.hvp_added_rss_bytes, p.hvp_added_rss_bytes)),
-            gradient_time_ratio: pytorch
-                .as_ref()
-                .map(|p| ratio(igo.gradient_seconds, p.gradient_seconds)),
-            gradient_memory_ratio: pytorch
-                .as_ref()
-                .and_then(|p| memory_ratio(igo.gradient_peak_rss_bytes, p.gradient_peak_rss_bytes)),
-            gradient_added_memory_ratio: pytorch.as_ref().and_then(|p| {
-                memory_ratio(igo.gradient_added_rss_bytes, p.gradient_added_rss_bytes)
-            }),
+            time_ratio: time(|s| s.hvp_seconds),
+            memory_ratio: memory(|s| s.hvp_peak_rss_bytes),
+            added_memory_ratio: memory(|s| s.hvp_added_rss_bytes),
+            gradient_time_ratio: time(|s| s.gradient_seconds),
+            gradient_memory_ratio: memory(|s| s.gradient_peak_rss_bytes),
+            gradient_added_memory_ratio: memory(|s| s.gradient_added_rss_bytes),
             igo,
             pytorch,
         };

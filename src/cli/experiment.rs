@@ -167,20 +167,6 @@ pub struct EgoArgs {
     batch_size: usize,
 }
 
-/// The command line as typed (arguments with spaces quoted).
-fn command_line() -> String {
-    std::env::args()
-        .map(|a| {
-            if a.is_empty() || a.contains(char::is_whitespace) {
-                format!("'{a}'")
-            } else {
-                a
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn common(args: &CommonArgs, name: &str) -> Result<Common, CliError> {
     let out = args
         .out
@@ -195,7 +181,7 @@ fn common(args: &CommonArgs, name: &str) -> Result<Common, CliError> {
     if args.augment {
         c.augmentation = experiments::data::Augmentation::cifar();
     }
-    c.command = command_line();
+    c.command = super::command_line();
     Ok(c)
 }
 

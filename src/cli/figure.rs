@@ -18,10 +18,10 @@
 use super::{usage, CliError};
 use anyhow::anyhow;
 use clap::Args;
-use igo::figures::{self, Entry, Inputs, Source, Written};
+use igo::figures::{self, draw_entry, Entry, Failure, Inputs, Source, Written};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -50,72 +50,6 @@ pub struct FigureArgs {
     /// Coarser grids and fewer samples (the same figures, drawn faster).
     #[arg(long)]
     quick: bool,
-}
-
-/// Why a figure was not drawn.
-#[derive(Debug)]
-pub enum Failure {
-    /// Its experiment's records are missing: the directory that was looked at and
-    /// the command that writes it.
-    MissingRecords {
-        /// The experiment directory looked for.
-        dir: PathBuf,
-        /// The command that makes the records.
-        command: String,
-    },
-    /// Computing or drawing it failed.
-    Error(anyhow::Error),
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::MissingRecords { dir, command } => write!(
-                f,
-                "its experiment records are missing: {} does not exist (make them with `{command}`)",
-                dir.display()
-            ),
-            Failure::Error(e) => write!(f, "{e:#}"),
-        }
-    }
-}
-
-/// The `igo experiment` command that writes `experiment`'s records into `dir`.
-fn experiment_command(experiment: &str, root: &Path, dir: &Path) -> String {
-    if root == Path::new("runs/experiments") {
-        format!("igo experiment {experiment}")
-    } else {
-        format!("igo experiment {experiment} --out {}", dir.display())
-    }
-}
-
-/// Computes and draws one figure into `out` (checking first that an experiment
-/// figure's records exist under `inputs.experiments`).
-///
-/// # Errors
-/// [`Failure::MissingRecords`] or [`Failure::Error`].
-pub fn draw_entry(entry: &Entry, inputs: &Inputs, out: &Path) -> Result<Written, Failure> {
-    if let Source::Experiment(experiment) = entry.source {
-        let dir = inputs.experiments.join(experiment);
-        if !dir.is_dir() {
-            return Err(Failure::MissingRecords {
-                command: experiment_command(experiment, &inputs.experiments, &dir),
-                dir,
-            });
-        }
-    }
-    let figure = (entry.make)(inputs).map_err(|e| {
-        match e.downcast_ref::<igo::figures::training::records::MissingRecords>() {
-            // The directory exists but holds no complete run.
-            Some(m) => Failure::MissingRecords {
-                dir: m.dir.clone(),
-                command: m.command(),
-            },
-            None => Failure::Error(e.context(format!("computing figure {}", entry.name))),
-        }
-    })?;
-    figures::draw(&figure, out)
-        .map_err(|e| Failure::Error(e.context(format!("drawing figure {}", entry.name))))
 }
 
 fn source(entry: &Entry) -> String {
@@ -234,7 +168,7 @@ pub fn run(args: FigureArgs) -> Result<ExitCode, CliError> {
                 );
                 bar.suspend(|| println!("{line}"));
             }
-            Err(f @ Failure::MissingRecords { .. }) => skipped.push((entry.name, f)),
+            Err(f @ Failure::MissingRecords(_)) => skipped.push((entry.name, f)),
             Err(f) => {
                 eprintln!("error: figure {}: {f}", entry.name);
                 failed.push(entry.name);

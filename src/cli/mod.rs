@@ -84,6 +84,15 @@ impl From<anyhow::Error> for CliError {
     }
 }
 
+/// The command line as typed, each argument quoted for a POSIX shell where needed
+/// (for the reports that name the command that made them).
+pub fn command_line() -> String {
+    std::env::args()
+        .map(|a| igo::reproduce::job::shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Shorthand for a usage error.
 pub fn usage(msg: impl Into<String>) -> CliError {
     CliError::Usage(msg.into())

@@ -59,14 +59,6 @@ pub struct ReproduceArgs {
     quiet: bool,
 }
 
-/// The command line as typed.
-fn command_line() -> String {
-    std::env::args()
-        .map(|a| reproduce::job::shell_quote(&a))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Runs `igo reproduce`.
 pub fn run(args: ReproduceArgs) -> Result<ExitCode, CliError> {
     let mode = match &args.paper {
@@ -107,7 +99,7 @@ pub fn run(args: ReproduceArgs) -> Result<ExitCode, CliError> {
         seed: args.seed,
         jobs,
         quiet: args.quiet,
-        command: command_line(),
+        command: super::command_line(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     {

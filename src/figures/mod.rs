@@ -12,7 +12,7 @@ pub mod training;
 pub use chart::{Axis, Figure, Panel, Point, Rule, Series, Span, Style};
 pub use render::{draw, Written};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What a figure function may read.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,4 +61,44 @@ pub fn registry() -> Vec<Entry> {
     let mut all = theory::entries();
     all.extend(training::entries());
     all
+}
+
+/// Why a figure was not drawn.
+#[derive(Debug)]
+pub enum Failure {
+    /// Its experiment's records are missing (the directory looked at, what is missing,
+    /// and the command that writes them).
+    MissingRecords(training::records::MissingRecords),
+    /// Computing or drawing it failed.
+    Error(anyhow::Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::MissingRecords(m) => write!(
+                f,
+                "its experiment records are missing: {} (make them with `{}`)",
+                m.what,
+                m.command()
+            ),
+            Failure::Error(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+/// Computes figure `entry` from `inputs` and draws it into `out`.
+///
+/// # Errors
+/// [`Failure::MissingRecords`] when an experiment figure finds no records (the
+/// figure's reader says so), [`Failure::Error`] for anything else.
+pub fn draw_entry(entry: &Entry, inputs: &Inputs, out: &Path) -> Result<Written, Failure> {
+    let figure = (entry.make)(inputs).map_err(|e| {
+        match e.downcast::<training::records::MissingRecords>() {
+            Ok(m) => Failure::MissingRecords(m),
+            Err(e) => Failure::Error(e.context(format!("computing figure {}", entry.name))),
+        }
+    })?;
+    draw(&figure, out)
+        .map_err(|e| Failure::Error(e.context(format!("drawing figure {}", entry.name))))
 }

@@ -95,6 +95,8 @@ pub struct Written {
     pub skipped: usize,
     /// Pixel size (width, height) of the PNG (and of the SVG's view box).
     pub size: (u32, u32),
+    /// The figure's caption (drawn under the panels).
+    pub caption: String,
 }
 
 /// Registers the DejaVu Sans font (regular and bold) as plotters' `sans-serif`, once
@@ -165,6 +167,7 @@ pub fn draw(fig: &Figure, dir: &Path) -> Result<Written> {
         rows,
         skipped: prepared.skipped,
         size,
+        caption: fig.caption.clone(),
     })
 }
 

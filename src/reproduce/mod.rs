@@ -307,15 +307,12 @@ pub fn run(options: &Options, stop: &AtomicBool) -> anyhow::Result<Summary> {
             skipped: None,
             command,
         };
-        match (e.make)(&inputs).and_then(|fig| {
-            figures::render::draw(&fig, &dir)?;
-            Ok(fig)
-        }) {
-            Ok(fig) => {
-                outcome.png = Some(relative(root, &dir.join(format!("{}.png", e.name))));
-                outcome.caption = Some(fig.caption);
+        match figures::draw_entry(&e, &inputs, &dir) {
+            Ok(written) => {
+                outcome.png = Some(relative(root, &written.png));
+                outcome.caption = Some(written.caption);
             }
-            Err(err) => outcome.skipped = Some(format!("{err:#}")),
+            Err(failure) => outcome.skipped = Some(failure.to_string()),
         }
         summary.figures.push(outcome);
         b.inc(1);

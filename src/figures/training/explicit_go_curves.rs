@@ -9,9 +9,9 @@
 //! the test accuracy per epoch; and the schedules: η per epoch of each arm and the
 //! smoothing radius δ of `ego`.
 
-use super::records::{band, left_out, read_experiment, Experiment, Run};
+use super::records::{band, in_style, left_out, read_experiment, Experiment, Run};
 use crate::figures::chart::{self, axis};
-use crate::figures::{Figure, Inputs, Panel, Point, Series, Style};
+use crate::figures::{Figure, Inputs, Panel, Series, Style};
 use experiments::experiment::explicit_go::ARMS;
 use experiments::train::{EpochRecord, Status};
 
@@ -58,11 +58,7 @@ fn arm_series(
                     style
                 },
                 color: Some(i),
-                points: if style == Style::Band {
-                    points
-                } else {
-                    points.iter().map(|q| Point::xy(q.x, q.y)).collect()
-                },
+                points: in_style(style, points),
             })
         })
         .collect()

@@ -8,7 +8,7 @@
 //! loss and test accuracy against p (line p = 1 marked: the smallest stage factor 2^(−p)
 //! is ≥ ½ iff p ≤ 1, spec §6.2), the train loss per epoch, and η per epoch.
 
-use super::records::{band, left_out, read_experiment, Experiment, Run};
+use super::records::{band, in_style, left_out, read_experiment, Experiment, Run};
 use crate::figures::chart::axis;
 use crate::figures::{Figure, Inputs, Panel, Point, Rule, Series, Style};
 use experiments::train::{EpochRecord, ScheduleSpec, Status};
@@ -100,11 +100,7 @@ fn per_epoch(exp: &Experiment, metric: fn(&EpochRecord) -> f64, style: Style) ->
                 label: format!("p = {p}"),
                 style,
                 color: Some(i),
-                points: if style == Style::Band {
-                    points
-                } else {
-                    points.iter().map(|q| Point::xy(q.x, q.y)).collect()
-                },
+                points: in_style(style, points),
             }
         })
         .collect()

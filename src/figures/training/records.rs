@@ -3,7 +3,7 @@
 //! (`manifest.json`, `epochs.jsonl`, `summary.json`), parsed into the record types of
 //! `experiments::train::record`, and the seed bands the figures draw.
 
-use crate::figures::{Inputs, Point};
+use crate::figures::{Inputs, Point, Style};
 use anyhow::Context as _;
 use experiments::predictions::Verdict;
 use experiments::train::record::{read_json, read_records, EPOCHS, MANIFEST, SUMMARY};
@@ -292,5 +292,16 @@ pub fn left_out(what: &str, runs: &[String]) -> String {
         String::new()
     } else {
         format!("; {what}, left out: {}", runs.join(", "))
+    }
+}
+
+/// Band points as a series of `style` draws them: whole for [`Style::Band`], the
+/// means alone (x, y) otherwise.
+#[must_use]
+pub fn in_style(style: Style, points: Vec<Point>) -> Vec<Point> {
+    if style == Style::Band {
+        points
+    } else {
+        points.iter().map(|q| Point::xy(q.x, q.y)).collect()
     }
 }
