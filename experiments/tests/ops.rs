@@ -546,3 +546,202 @@ fn fused_batch_norm_hessian_vector_products_match_finite_differences() {
         "max relative |Hv − finite difference| = {worst:e}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// ReLU, residual add + ReLU and eval-mode batch norm against candle's and candle-nn's ops.
+
+use experiments::ops::{add_relu, channel_affine, relu};
+
+/// Σ r ⊙ y and its gradients with respect to `vars`.
+fn weighted_sum_grads(y: &Tensor, r: &Tensor, vars: &[&Var]) -> Vec<Tensor> {
+    let grads = (y * r).unwrap().sum_all().unwrap().backward().unwrap();
+    vars.iter()
+        .map(|v| grads.get(v.as_tensor()).unwrap().clone())
+        .collect()
+}
+
+#[test]
+fn relu_and_residual_relu_match_candle_forward_and_backward() {
+    let mut rng = Seed(21).stream("relu");
+    for dtype in [DType::F64, DType::F32] {
+        for shape in [&[4, 3, 5, 5][..], &[7, 2], &[2, 6, 1, 9], &[1, 1, 1, 1]] {
+            // Transposed views: the ops must accept non-contiguous operands.
+            let a = Var::from_tensor(&random(shape, dtype, &mut rng)).unwrap();
+            let b = Var::from_tensor(&random(shape, dtype, &mut rng)).unwrap();
+            let r = random(shape, dtype, &mut rng);
+            let last = shape.len() - 1;
+            let (at, bt, rt) = (
+                a.as_tensor().transpose(0, last).unwrap(),
+                b.as_tensor().transpose(0, last).unwrap(),
+                r.transpose(0, last).unwrap(),
+            );
+            let what = format!("{shape:?} {dtype:?}");
+
+            let ours = relu(&at).unwrap();
+            let reference = at.relu().unwrap();
+            assert!(max_abs_diff(&ours, &reference) == 0.0, "{what}: relu");
+            let g_ours = weighted_sum_grads(&ours, &rt, &[&a]);
+            let g_ref = weighted_sum_grads(&reference, &rt, &[&a]);
+            assert!(max_abs_diff(&g_ours[0], &g_ref[0]) == 0.0, "{what}: ∂relu");
+
+            let ours = add_relu(&at, &bt).unwrap();
+            let reference = (&at + &bt).unwrap().relu().unwrap();
+            assert!(max_abs_diff(&ours, &reference) == 0.0, "{what}: add_relu");
+            let g_ours = weighted_sum_grads(&ours, &rt, &[&a, &b]);
+            let g_ref = weighted_sum_grads(&reference, &rt, &[&a, &b]);
+            for (k, name) in ["∂a", "∂b"].iter().enumerate() {
+                let d = max_abs_diff(&g_ours[k], &g_ref[k]);
+                assert!(d == 0.0, "{what}: add_relu {name}: {d:e}");
+            }
+        }
+    }
+    let x = Tensor::zeros((2, 3), DType::F32, &Device::Cpu).unwrap();
+    let y = Tensor::zeros((3, 2), DType::F32, &Device::Cpu).unwrap();
+    assert!(
+        add_relu(&x, &y).is_err(),
+        "shapes that differ must be refused"
+    );
+}
+
+#[test]
+fn eval_batch_norm_matches_candle_nn_forward_and_gradients() {
+    let mut rng = Seed(22).stream("bn-eval");
+    for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 2e-5)] {
+        for (k, shape) in [[4, 3, 5, 5], [2, 6, 1, 7], [7, 1, 3, 2], [3, 5, 4, 4]]
+            .iter()
+            .enumerate()
+        {
+            let (ours, reference, vm_ours, vm_ref) =
+                batch_norm_pair(shape[1], dtype, 40 + k as u64);
+            let x = Var::from_tensor(&(random(shape, dtype, &mut rng) * 3.0).unwrap()).unwrap();
+            let r = random(shape, dtype, &mut rng);
+            let y_ours = ours.forward_t(x.as_tensor(), false).unwrap();
+            let y_ref = reference.forward_t(x.as_tensor(), false).unwrap();
+            let what = format!("{shape:?} {dtype:?}");
+            let d = max_abs_diff(&y_ours, &y_ref);
+            assert!(d <= tol, "{what}: forward {d:e}");
+            let param = |vm: &VarMap, name: &str| vm.data().lock().unwrap()[name].clone();
+            let (w_o, b_o) = (param(&vm_ours, "weight"), param(&vm_ours, "bias"));
+            let (w_r, b_r) = (param(&vm_ref, "weight"), param(&vm_ref, "bias"));
+            let g_ours = weighted_sum_grads(&y_ours, &r, &[&x, &w_o, &b_o]);
+            let g_ref = weighted_sum_grads(&y_ref, &r, &[&x, &w_r, &b_r]);
+            for (k, name) in ["∂x", "∂γ", "∂β"].iter().enumerate() {
+                let d = max_abs_diff(&g_ours[k], &g_ref[k]);
+                assert!(d <= tol * 10.0, "{what}: {name} {d:e}");
+            }
+        }
+    }
+    // Per-channel operands of the wrong length are an error, not a panic.
+    let x = Tensor::zeros((2, 3, 2, 2), DType::F32, &Device::Cpu).unwrap();
+    let a = Tensor::ones(4, DType::F32, &Device::Cpu).unwrap();
+    let err = channel_affine(&x, &a, &a).unwrap_err().to_string();
+    assert!(err.contains("channel"), "{err}");
+}
+
+#[test]
+fn channel_ops_fall_back_to_candle_ops_for_other_dtypes() {
+    // f16 is not on igo's path: the same maps run as candle broadcast ops.
+    let mut rng = Seed(23).stream("bn-eval-f16");
+    let x = random(&[3, 4, 2, 2], DType::F64, &mut rng);
+    let a = random(&[4], DType::F64, &mut rng);
+    let b = random(&[4], DType::F64, &mut rng);
+    let half = |t: &Tensor| t.to_dtype(DType::F16).unwrap();
+    let fast = channel_affine(&x, &a, &b).unwrap();
+    let fallback = channel_affine(&half(&x), &half(&a), &half(&b)).unwrap();
+    assert_eq!(fallback.dtype(), DType::F16);
+    assert!(max_abs_diff(&fast, &fallback) <= 5e-3);
+    assert!(max_abs_diff(&relu(&x).unwrap(), &relu(&half(&x)).unwrap()) <= 1e-3);
+}
+
+/// f(x, γ, β, w) = Σ r ⊙ tanh(add_relu(conv(relu(h), w), h)), h = BN_eval(x; γ, β) with
+/// fixed running statistics (μ, σ²): its gradient and H·v by double backward (on a
+/// second-order thread).
+fn eval_block_hvp(
+    theta: &[Tensor; 4],
+    v: &[Tensor; 4],
+    stats: &(Tensor, Tensor),
+    r: &Tensor,
+) -> (Vec<f64>, Vec<f64>) {
+    let vars: Vec<Var> = theta.iter().map(|t| Var::from_tensor(t).unwrap()).collect();
+    let inv_std = (&stats.1 + 1e-5).unwrap().sqrt().unwrap().recip().unwrap();
+    let a = (vars[1].as_tensor() * &inv_std).unwrap();
+    let b = (vars[2].as_tensor() - (&stats.0 * &a).unwrap()).unwrap();
+    let h = channel_affine(vars[0].as_tensor(), &a, &b).unwrap();
+    let u = conv2d_igo(&relu(&h).unwrap(), vars[3].as_tensor(), 1, 1).unwrap();
+    let out = add_relu(&u, &h).unwrap().tanh().unwrap();
+    let grads = (out * r).unwrap().sum_all().unwrap().backward().unwrap();
+    let g: Vec<Tensor> = vars.iter().map(|v| grads.get(v).unwrap().clone()).collect();
+    let mut dot = Tensor::zeros((), DType::F64, &Device::Cpu).unwrap();
+    for (gi, vi) in g.iter().zip(v) {
+        dot = (dot + (gi * vi).unwrap().sum_all().unwrap()).unwrap();
+    }
+    let second = dot.backward().unwrap();
+    let hv = vars
+        .iter()
+        .flat_map(|var| to_vec(second.get(var).unwrap()))
+        .collect();
+    (g.iter().flat_map(to_vec).collect(), hv)
+}
+
+#[test]
+fn eval_batch_norm_relu_and_residual_hessian_vector_products_match_finite_differences() {
+    let worst = worker::on_fresh_thread(true, || {
+        let mut rng = Seed(24).stream("eval-block-hvp");
+        let shapes: [&[usize]; 4] = [&[3, 2, 4, 3], &[2], &[2], &[2, 2, 3, 3]];
+        // x spread over ±3 and small μ and β: both signs reach every ReLU.
+        let spread = [3.0, 1.0, 0.1, 1.0];
+        let theta: [Tensor; 4] =
+            std::array::from_fn(|i| (random(shapes[i], DType::F64, &mut rng) * spread[i]).unwrap());
+        let v: [Tensor; 4] = std::array::from_fn(|i| random(shapes[i], DType::F64, &mut rng));
+        let stats = (
+            (random(&[2], DType::F64, &mut rng) * 0.1).unwrap(),
+            (random(&[2], DType::F64, &mut rng).abs().unwrap() + 0.5).unwrap(),
+        );
+        let r = random(&[3, 2, 4, 3], DType::F64, &mut rng);
+        let (_, hv) = eval_block_hvp(&theta, &v, &stats, &r);
+        let eps = 1e-5;
+        let shifted = |sign: f64| -> [Tensor; 4] {
+            std::array::from_fn(|i| (&theta[i] + (&v[i] * (sign * eps)).unwrap()).unwrap())
+        };
+        let (gp, _) = eval_block_hvp(&shifted(1.0), &v, &stats, &r);
+        let (gm, _) = eval_block_hvp(&shifted(-1.0), &v, &stats, &r);
+        let scale = hv.iter().fold(0.0_f64, |m, h| m.max(h.abs()));
+        assert!(scale > 1e-3, "degenerate Hessian-vector product");
+        hv.iter()
+            .enumerate()
+            .map(|(i, h)| ((gp[i] - gm[i]) / (2.0 * eps) - h).abs() / scale)
+            .fold(0.0_f64, f64::max)
+    })
+    .unwrap();
+    assert!(
+        worst <= 1e-6,
+        "max relative |Hv − finite difference| = {worst:e}"
+    );
+}
+
+#[test]
+fn channel_sums_are_bit_identical_for_any_thread_count() {
+    let run = |threads: usize| -> Vec<Vec<u32>> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut rng = Seed(25).stream("channel-threads");
+            let x = Var::from_tensor(&random(&[37, 8, 9, 9], DType::F32, &mut rng)).unwrap();
+            let a = Var::from_tensor(&random(&[8], DType::F32, &mut rng)).unwrap();
+            let b = Var::from_tensor(&random(&[8], DType::F32, &mut rng)).unwrap();
+            let y = channel_affine(x.as_tensor(), a.as_tensor(), b.as_tensor()).unwrap();
+            let y = add_relu(&y, x.as_tensor()).unwrap();
+            let r = random(y.dims(), DType::F32, &mut rng);
+            let g = weighted_sum_grads(&y, &r, &[&x, &a, &b]);
+            std::iter::once(&y)
+                .chain(&g)
+                .map(|t| to_vec(t).iter().map(|&v| (v as f32).to_bits()).collect())
+                .collect()
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(5));
+}

@@ -53,7 +53,8 @@ pub fn conv(
 /// On CPU in train mode the forward and backward run as one fused op
 /// ([`crate::ops::batch_norm_train`], differentiable twice on second-order threads);
 /// elsewhere candle-nn's composite batch norm runs. Both update the running averages
-/// the same way.
+/// the same way. Eval mode is the per-channel affine map a·x + b
+/// ([`crate::ops::channel_affine`]: one op on CPU, broadcast ops elsewhere).
 #[derive(Debug, Clone)]
 pub struct BatchNorm2d {
     inner: BatchNorm,
@@ -69,7 +70,7 @@ impl BatchNorm2d {
     pub fn forward_relu_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
         match self.fused(x, train, true)? {
             Some(y) => Ok(y),
-            None => self.forward_t(x, train)?.relu(),
+            None => ops::relu(&self.forward_t(x, train)?),
         }
     }
 
@@ -85,7 +86,10 @@ impl BatchNorm2d {
         }
         // The fused ReLU is first-order only (see `ops::batch_norm`).
         if relu && ops::second_order_thread() {
-            return self.fused(x, train, false)?.map(|y| y.relu()).transpose();
+            return self
+                .fused(x, train, false)?
+                .map(|y| ops::relu(&y))
+                .transpose();
         }
         check_batch(x)?;
         let Some((gamma, beta)) = self.inner.weight_and_bias() else {
@@ -132,8 +136,26 @@ impl ModuleT for BatchNorm2d {
         }
         if train {
             check_batch(x)?;
+            return self.inner.forward_t(x, train);
         }
-        self.inner.forward_t(x, train)
+        // Eval mode: y = a·x + b per channel with a = γ/√(σ²_run + ε), b = β − μ_run·a,
+        // one op on CPU (ops::channel_affine). The running statistics are constants here.
+        let inv_std = (self.running_var.as_tensor().detach() + self.inner.eps())?
+            .sqrt()?
+            .recip()?;
+        let mean = self.running_mean.as_tensor().detach();
+        let (a, b) = match self.inner.weight_and_bias() {
+            Some((gamma, beta)) => {
+                let a = (gamma * inv_std)?;
+                let b = (beta - (&mean * &a)?)?;
+                (a, b)
+            }
+            None => {
+                let b = (&mean * &inv_std)?.neg()?;
+                (inv_std, b)
+            }
+        };
+        ops::channel_affine(x, &a, &b)
     }
 }
 
@@ -214,7 +236,7 @@ impl BasicBlock {
             Some((c, b)) => b.forward_t(&c.forward(x)?, train)?,
             None => x.clone(),
         };
-        (h + s)?.relu()
+        ops::add_relu(&h, &s)
     }
 }
 

@@ -43,7 +43,7 @@ impl Network for Mlp {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> candle_core::Result<Tensor> {
         let mut h = xs.flatten_from(1)?;
         for layer in &self.hidden {
-            h = layer.forward(&h)?.relu()?;
+            h = crate::ops::relu(&layer.forward(&h)?)?;
         }
         self.out.forward(&h)
     }

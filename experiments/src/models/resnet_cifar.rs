@@ -29,7 +29,7 @@ use super::basic_block::{
 };
 use super::Network;
 use crate::ops::Conv2d;
-use candle_core::{Module, ModuleT, Tensor};
+use candle_core::{Module, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
 
 /// Blocks per stage of ResNet-18.
@@ -146,10 +146,7 @@ impl ResNetCifar {
 
 impl Network for ResNetCifar {
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let mut h = self
-            .bn1
-            .forward_t(&self.conv1.forward(xs)?, train)?
-            .relu()?;
+        let mut h = self.bn1.forward_relu_t(&self.conv1.forward(xs)?, train)?;
         for layer in &self.layers {
             h = forward_stage(layer, h, train)?;
         }

@@ -24,7 +24,7 @@ use super::basic_block::{
 use super::resnet_cifar::{RESNET18_BLOCKS, RESNET34_BLOCKS, RESNET_WIDTHS};
 use super::Network;
 use crate::ops::Conv2d;
-use candle_core::{Module, ModuleT, Tensor};
+use candle_core::{Module, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
 
 /// torchvision's ResNet with basic blocks.
@@ -110,10 +110,7 @@ fn max_pool_3x3_s2_p1(x: &Tensor) -> candle_core::Result<Tensor> {
 
 impl Network for ResNetImagenet {
     fn forward_t(&self, xs: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let h = self
-            .bn1
-            .forward_t(&self.conv1.forward(xs)?, train)?
-            .relu()?;
+        let h = self.bn1.forward_relu_t(&self.conv1.forward(xs)?, train)?;
         let mut h = max_pool_3x3_s2_p1(&h)?;
         for layer in &self.layers {
             h = forward_stage(layer, h, train)?;

@@ -25,7 +25,7 @@
 use super::basic_block::{bn, conv, global_avg_pool, BatchNorm2d};
 use super::Network;
 use crate::ops::Conv2d;
-use candle_core::{Module, ModuleT, Tensor};
+use candle_core::{Module, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
 
 /// Number of blocks per group n of a WRN-`depth`, or `None` if depth ≠ 6n + 4 with n ≥ 1.
@@ -66,11 +66,9 @@ impl WideBlock {
     }
 
     fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        let a = self.bn1.forward_t(x, train)?.relu()?;
+        let a = self.bn1.forward_relu_t(x, train)?;
         let h = self.conv1.forward(&a)?;
-        let h = self
-            .conv2
-            .forward(&self.bn2.forward_t(&h, train)?.relu()?)?;
+        let h = self.conv2.forward(&self.bn2.forward_relu_t(&h, train)?)?;
         match &self.shortcut {
             Some(c) => c.forward(&a)? + h,
             None => x + h,
@@ -142,7 +140,7 @@ impl Network for WideResNet {
                 h = block.forward_t(&h, train)?;
             }
         }
-        let h = self.bn1.forward_t(&h, train)?.relu()?;
+        let h = self.bn1.forward_relu_t(&h, train)?;
         self.fc.forward(&global_avg_pool(&h)?)
     }
 }

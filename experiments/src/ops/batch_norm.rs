@@ -23,7 +23,7 @@
 //! candle's ReLU after the batch norm, and the fused op refuses to run a ReLU backward
 //! there rather than return a silently wrong second derivative.
 
-use super::gemm::Element;
+use super::Real;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 use std::cell::Cell;
@@ -54,24 +54,6 @@ pub struct BatchStats {
     pub var: Vec<f64>,
     /// M = N·H·W, the values per channel.
     pub count: usize,
-}
-
-/// Element types with the conversions the kernels need.
-trait Real: Element + Into<f64> {
-    fn from_f64(v: f64) -> Self;
-}
-
-impl Real for f32 {
-    #[allow(clippy::cast_possible_truncation)]
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-}
-
-impl Real for f64 {
-    fn from_f64(v: f64) -> Self {
-        v
-    }
 }
 
 /// μ_c and σ²_c of x (n, c, plane), two passes per channel in f64.

@@ -27,7 +27,7 @@
 
 use super::gemm::{matmul, Element, MatRef};
 use super::im2col::{col2im_add, im2col, ConvGeometry};
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Module, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, Layout, Module, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -445,15 +445,6 @@ fn weight_grad_op(
         .apply_op2(&gy.contiguous()?, ConvWeightGrad(p, kernel_hw))
 }
 
-/// Whether [`conv2d`] takes igo's path for these operands.
-fn fast_path(x: &Tensor, w: &Tensor) -> bool {
-    implementation() == Implementation::Igo
-        && x.device().is_cpu()
-        && w.device().is_cpu()
-        && x.dtype() == w.dtype()
-        && matches!(x.dtype(), DType::F32 | DType::F64)
-}
-
 /// y = conv(x, w) with zero padding `padding` and stride `stride` (PyTorch
 /// `F.conv2d(x, w, None, stride, padding)`): igo's op on CPU for f32/f64, candle's
 /// `Tensor::conv2d` otherwise (module docs).
@@ -466,7 +457,7 @@ pub fn conv2d(
     padding: usize,
     stride: usize,
 ) -> candle_core::Result<Tensor> {
-    if fast_path(x, w) {
+    if super::fast_path(&[x, w]) {
         conv2d_igo(x, w, padding, stride)
     } else {
         x.conv2d(w, padding, stride, 1, 1)

@@ -3,7 +3,13 @@
 //!
 //! - [`conv2d()`]: convolution by im2col + gemm, with input and weight gradients that are
 //!   themselves differentiable (exact Hessian-vector products stay on the fast path);
-//! - [`batch_norm_train`]: fused training-mode batch norm (+ ReLU), first-order.
+//! - [`batch_norm_train`]: fused training-mode batch norm (+ ReLU), first-order;
+//! - [`channel_affine`]: eval-mode batch norm as one per-channel affine op;
+//! - [`relu`] and [`add_relu`] (the residual sum and its ReLU in one op).
+//!
+//! Every backward is itself made of ops (or, for the fused training batch norm, is one on
+//! second-order threads), so that exact Hessian-vector products keep, like PyTorch, only
+//! the tensors each backward needs.
 
 /// Evaluates `$body` (a `Vec<T>`) with each `$v` bound to the contiguous slice of CPU
 /// storage `$s` under layout `$l`, all f32 or all f64 (the body is compiled once per
@@ -47,10 +53,47 @@ pub(crate) fn contiguous_slice<'a, T>(
     }
 }
 
+/// Element types of the CPU kernels (f32, f64) with the conversions they need.
+pub(crate) trait Real: gemm::Element + Into<f64> + PartialOrd {
+    /// The value nearest to `v`.
+    fn from_f64(v: f64) -> Self;
+}
+
+impl Real for f32 {
+    #[allow(clippy::cast_possible_truncation)]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl Real for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+/// Elements per parallel task of the elementwise kernels.
+pub(crate) const ELEMENTWISE_CHUNK: usize = 1 << 15;
+
+/// Whether igo's CPU ops apply to these operands: [`Implementation::Igo`] chosen, all on
+/// the CPU, all f32 or all f64.
+pub(crate) fn fast_path(operands: &[&candle_core::Tensor]) -> bool {
+    implementation() == Implementation::Igo
+        && operands.iter().all(|t| t.device().is_cpu())
+        && operands
+            .iter()
+            .all(|t| matches!(t.dtype(), candle_core::DType::F32 | candle_core::DType::F64))
+        && operands.windows(2).all(|p| p[0].dtype() == p[1].dtype())
+}
+
 pub mod batch_norm;
+pub mod channel_affine;
 pub mod conv2d;
 pub mod gemm;
 pub mod im2col;
+pub mod relu;
 
 pub use batch_norm::{batch_norm_train, second_order_thread, set_second_order_thread, BatchStats};
+pub use channel_affine::{channel_affine, channel_dot, channel_scale};
 pub use conv2d::{conv2d, conv2d_igo, implementation, set_implementation, Conv2d, Implementation};
+pub use relu::{add_relu, relu};
