@@ -56,21 +56,41 @@ pub struct BatchStats {
     pub count: usize,
 }
 
+/// Independent f64 accumulators of the block sums: the loops vectorise, and the order of
+/// the additions is a fixed function of the block length (never of the thread count).
+const LANES: usize = 8;
+
+/// (Σ f(x), Σ h(x)) over one block, in [`LANES`] f64 lanes.
+fn block_sums<T: Real>(x: &[T], f: impl Fn(f64) -> f64, h: impl Fn(f64) -> f64) -> (f64, f64) {
+    let (mut a, mut b) = ([0.0_f64; LANES], [0.0_f64; LANES]);
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for l in 0..LANES {
+            let v = chunk[l].into();
+            a[l] += f(v);
+            b[l] += h(v);
+        }
+    }
+    let (mut sa, mut sb) = (a.iter().sum::<f64>(), b.iter().sum::<f64>());
+    for &v in rest {
+        sa += f(v.into());
+        sb += h(v.into());
+    }
+    (sa, sb)
+}
+
 /// μ_c and σ²_c of x (n, c, plane), two passes per channel in f64.
 fn statistics<T: Real>(x: &[T], n: usize, c: usize, plane: usize) -> BatchStats {
     let count = n * plane;
     let per_channel: Vec<(f64, f64)> = (0..c)
         .into_par_iter()
         .map(|ch| {
-            let blocks = || (0..n).map(move |i| &x[(i * c + ch) * plane..][..plane]);
-            let sum: f64 = blocks().flat_map(|b| b.iter()).map(|&v| v.into()).sum();
+            let block = |i: usize| &x[(i * c + ch) * plane..][..plane];
+            let sum: f64 = (0..n).map(|i| block_sums(block(i), |v| v, |_| 0.0).0).sum();
             let mean = sum / count as f64;
-            let sq: f64 = blocks()
-                .flat_map(|b| b.iter())
-                .map(|&v| {
-                    let d = v.into() - mean;
-                    d * d
-                })
+            let sq: f64 = (0..n)
+                .map(|i| block_sums(block(i), |v| (v - mean) * (v - mean), |_| 0.0).0)
                 .sum();
             (mean, sq / count as f64)
         })
@@ -124,7 +144,39 @@ fn mul_add<T: Real>(v: T, a: T, b: T) -> T {
     T::from_f64(v.into() * a.into() + b.into())
 }
 
+/// (Σ g', Σ g'·(x − μ)) over one block, g' = g·1(y > 0) under ReLU (g otherwise), in
+/// [`LANES`] f64 lanes.
+fn grad_sums<T: Real>(x: &[T], y: &[T], g: &[T], mean: f64, relu: bool) -> (f64, f64) {
+    let (mut a, mut b) = ([0.0_f64; LANES], [0.0_f64; LANES]);
+    let full = x.len() / LANES * LANES;
+    let term = |k: usize| -> (f64, f64) {
+        let gv = if !relu || y[k] > T::default() {
+            g[k].into()
+        } else {
+            0.0
+        };
+        (gv, gv * (x[k].into() - mean))
+    };
+    for base in (0..full).step_by(LANES) {
+        for l in 0..LANES {
+            let (p, q) = term(base + l);
+            a[l] += p;
+            b[l] += q;
+        }
+    }
+    let (mut sa, mut sb) = (a.iter().sum::<f64>(), b.iter().sum::<f64>());
+    for k in full..x.len() {
+        let (p, q) = term(k);
+        sa += p;
+        sb += q;
+    }
+    (sa, sb)
+}
+
 /// The backward of the module docs: (∂x, ∂γ, ∂β) packed as one vector [∂x ‖ ∂γ ‖ ∂β].
+///
+/// With S = Σ g' and S_c = Σ g'·(x − μ) per channel, ∂β = S, ∂γ = S_c/σ and
+/// ∂x = k·g' − k·S/M − k·S_c/(σ²M)·(x − μ), k = γ/σ, σ = √(σ² + ε).
 #[allow(clippy::too_many_arguments)]
 fn backward<T: Real>(
     x: &[T],
@@ -137,46 +189,46 @@ fn backward<T: Real>(
     relu: bool,
 ) -> Vec<T> {
     let inv_std: Vec<f64> = stats.var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
-    let g_of = |i: usize| -> f64 {
-        if !relu || y[i].into() > 0.0 {
-            gy[i].into()
-        } else {
-            0.0
-        }
-    };
+    let block = |i: usize, ch: usize| (i * c + ch) * plane..(i * c + ch + 1) * plane;
     let sums: Vec<(f64, f64)> = (0..c)
         .into_par_iter()
         .map(|ch| {
-            let (mut sg, mut sgx) = (0.0, 0.0);
-            for i in 0..n {
-                let base = (i * c + ch) * plane;
-                for (k, &xk) in x.iter().enumerate().skip(base).take(plane) {
-                    let g = g_of(k);
-                    sg += g;
-                    sgx += g * (xk.into() - stats.mean[ch]) * inv_std[ch];
-                }
-            }
-            (sg, sgx)
+            (0..n).fold((0.0, 0.0), |(sg, sgx), i| {
+                let r = block(i, ch);
+                let (p, q) = grad_sums(&x[r.clone()], &y[r.clone()], &gy[r], stats.mean[ch], relu);
+                (sg + p, sgx + q)
+            })
         })
         .collect();
     let m = stats.count as f64;
     let mut out = vec![T::default(); x.len() + 2 * c];
     let (gx, rest) = out.split_at_mut(x.len());
-    gx.par_chunks_mut(c * plane)
-        .enumerate()
-        .for_each(|(i, gxi)| {
-            for ch in 0..c {
-                let (sg, sgx) = sums[ch];
-                let k = gamma[ch] * inv_std[ch];
-                let base = (i * c + ch) * plane;
-                for (j, o) in gxi[ch * plane..][..plane].iter_mut().enumerate() {
-                    let xh = (x[base + j].into() - stats.mean[ch]) * inv_std[ch];
-                    *o = T::from_f64(k * (g_of(base + j) - sg / m - xh * sgx / m));
+    if c * plane > 0 {
+        gx.par_chunks_mut(c * plane)
+            .enumerate()
+            .for_each(|(i, gxi)| {
+                for ch in 0..c {
+                    let (sg, sgx) = sums[ch];
+                    let k = gamma[ch] * inv_std[ch];
+                    let shift = -k * sg / m;
+                    let slope = -k * inv_std[ch] * inv_std[ch] * sgx / m;
+                    let mean = stats.mean[ch];
+                    let r = block(i, ch);
+                    let (xs, ys, gs) = (&x[r.clone()], &y[r.clone()], &gy[r]);
+                    let out = &mut gxi[ch * plane..][..plane];
+                    for (j, o) in out.iter_mut().enumerate() {
+                        let gv = if !relu || ys[j] > T::default() {
+                            gs[j].into()
+                        } else {
+                            0.0
+                        };
+                        *o = T::from_f64(k * gv + shift + slope * (xs[j].into() - mean));
+                    }
                 }
-            }
-        });
+            });
+    }
     for ch in 0..c {
-        rest[ch] = T::from_f64(sums[ch].1);
+        rest[ch] = T::from_f64(sums[ch].1 * inv_std[ch]);
         rest[c + ch] = T::from_f64(sums[ch].0);
     }
     out

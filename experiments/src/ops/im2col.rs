@@ -161,8 +161,16 @@ pub fn col2im_add<T: Element>(
         if let Some(src) = src {
             let from = &col[dst..dst + ow];
             let row = &mut x[src..src + g.width];
-            for (xo, v) in from.iter().enumerate().take(hi).skip(lo) {
-                row[(xo * s).wrapping_add_signed(shift)] += *v;
+            if s == 1 {
+                // Input column of x = lo is lo + shift ≥ 0 by construction of lo.
+                let start = (lo as isize + shift) as usize;
+                for (r, v) in row[start..start + (hi - lo)].iter_mut().zip(&from[lo..hi]) {
+                    *r += *v;
+                }
+            } else {
+                for (xo, v) in from.iter().enumerate().take(hi).skip(lo) {
+                    row[(xo * s).wrapping_add_signed(shift)] += *v;
+                }
             }
         }
     });
