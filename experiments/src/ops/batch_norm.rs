@@ -122,21 +122,18 @@ fn normalise<T: Real>(
             )
         })
         .unzip();
-    let mut y = vec![T::default(); x.len()];
-    y.par_chunks_mut(c * plane)
-        .zip(x.par_chunks(c * plane))
-        .for_each(|(yi, xi)| {
-            for ch in 0..c {
-                let (a, b) = (scale[ch], shift[ch]);
-                let out = &mut yi[ch * plane..][..plane];
-                let inp = &xi[ch * plane..][..plane];
-                for (o, &v) in out.iter_mut().zip(inp) {
-                    let z = T::from_f64(0.0);
-                    let r = mul_add(v, a, b);
-                    *o = if !relu || r.into() > 0.0 { r } else { z };
-                }
+    let mut y = Vec::new();
+    super::append_blocks(&mut y, x.len() / plane.max(1), plane, |k| {
+        let (a, b) = (scale[k % c], shift[k % c]);
+        x[k * plane..][..plane].iter().map(move |&v| {
+            let r = mul_add(v, a, b);
+            if !relu || r > T::default() {
+                r
+            } else {
+                T::default()
             }
-        });
+        })
+    });
     y
 }
 
@@ -201,36 +198,27 @@ fn backward<T: Real>(
         })
         .collect();
     let m = stats.count as f64;
-    let mut out = vec![T::default(); x.len() + 2 * c];
-    let (gx, rest) = out.split_at_mut(x.len());
-    if c * plane > 0 {
-        gx.par_chunks_mut(c * plane)
-            .enumerate()
-            .for_each(|(i, gxi)| {
-                for ch in 0..c {
-                    let (sg, sgx) = sums[ch];
-                    let k = gamma[ch] * inv_std[ch];
-                    let shift = -k * sg / m;
-                    let slope = -k * inv_std[ch] * inv_std[ch] * sgx / m;
-                    let mean = stats.mean[ch];
-                    let r = block(i, ch);
-                    let (xs, ys, gs) = (&x[r.clone()], &y[r.clone()], &gy[r]);
-                    let out = &mut gxi[ch * plane..][..plane];
-                    for (j, o) in out.iter_mut().enumerate() {
-                        let gv = if !relu || ys[j] > T::default() {
-                            gs[j].into()
-                        } else {
-                            0.0
-                        };
-                        *o = T::from_f64(k * gv + shift + slope * (xs[j].into() - mean));
-                    }
-                }
-            });
-    }
-    for ch in 0..c {
-        rest[ch] = T::from_f64(sums[ch].1 * inv_std[ch]);
-        rest[c + ch] = T::from_f64(sums[ch].0);
-    }
+    let mut out = Vec::with_capacity(x.len() + 2 * c);
+    super::append_blocks(&mut out, n * c, plane, |k| {
+        let ch = k % c;
+        let (sg, sgx) = sums[ch];
+        let gain = gamma[ch] * inv_std[ch];
+        let shift = -gain * sg / m;
+        let slope = -gain * inv_std[ch] * inv_std[ch] * sgx / m;
+        let mean = stats.mean[ch];
+        let r = k * plane..(k + 1) * plane;
+        let (xs, ys, gs) = (&x[r.clone()], &y[r.clone()], &gy[r]);
+        xs.iter().zip(ys).zip(gs).map(move |((&xv, &yv), &gv)| {
+            let gv = if !relu || yv > T::default() {
+                gv.into()
+            } else {
+                0.0
+            };
+            T::from_f64(gain * gv + shift + slope * (xv.into() - mean))
+        })
+    });
+    out.extend((0..c).map(|ch| T::from_f64(sums[ch].1 * inv_std[ch])));
+    out.extend((0..c).map(|ch| T::from_f64(sums[ch].0)));
     out
 }
 

@@ -43,21 +43,14 @@ fn geometry(
 
 /// y[n, c, p] = a_c·x[n, c, p] (+ b_c), parallel over images.
 fn affine<T: Real>(x: &[T], a: &[T], b: Option<&[T]>, c: usize, plane: usize) -> Vec<T> {
-    let mut y = vec![T::default(); x.len()];
-    if c * plane == 0 {
-        return y;
-    }
-    y.par_chunks_mut(c * plane)
-        .zip(x.par_chunks(c * plane))
-        .for_each(|(yi, xi)| {
-            for ch in 0..c {
-                let (scale, shift) = (a[ch].into(), b.map_or(0.0, |b| b[ch].into()));
-                let out = &mut yi[ch * plane..][..plane];
-                for (o, &v) in out.iter_mut().zip(&xi[ch * plane..][..plane]) {
-                    *o = T::from_f64(v.into() * scale + shift);
-                }
-            }
-        });
+    let mut y = Vec::new();
+    super::append_blocks(&mut y, x.len() / plane.max(1), plane, |k| {
+        let ch = k % c;
+        let (scale, shift) = (a[ch].into(), b.map_or(0.0, |b| b[ch].into()));
+        x[k * plane..][..plane]
+            .iter()
+            .map(move |&v| T::from_f64(v.into() * scale + shift))
+    });
     y
 }
 

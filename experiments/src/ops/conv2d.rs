@@ -25,8 +25,9 @@
 //! for any number of threads. On other devices, other dtypes, dilation ≠ 1 or groups ≠ 1,
 //! [`conv2d`] falls back to candle's own `Tensor::conv2d`.
 
-use super::gemm::{matmul, Element, MatRef};
+use super::gemm::{matmul, MatRef};
 use super::im2col::{col2im_add, im2col, ConvGeometry};
+use super::{Pooled, Scratch};
 use candle_core::{CpuStorage, CustomOp2, Layout, Module, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -106,7 +107,7 @@ impl Chunking {
 }
 
 /// Forward: y (n, C_out, P) ← conv(x, w) for x (n, C·H·W), w (C_out, K).
-fn forward<T: Element>(g: &ConvGeometry, n: usize, x: &[T], w: &[T]) -> Vec<T> {
+fn forward<T: Pooled>(g: &ConvGeometry, n: usize, x: &[T], w: &[T]) -> Vec<T> {
     let Chunking {
         oh,
         ow,
@@ -122,13 +123,13 @@ fn forward<T: Element>(g: &ConvGeometry, n: usize, x: &[T], w: &[T]) -> Vec<T> {
         .zip(x.par_chunks(nb * g.image_len()))
         .for_each(|(yc, xc)| {
             let m = xc.len() / g.image_len();
-            let mut col = vec![T::default(); k * m * positions];
+            let mut col = Scratch::<T>::new(k * m * positions);
             im2col(g, oh, ow, xc, m, &mut col);
             let colm = MatRef::row_major(&col, k, m * positions);
             if m == 1 {
                 matmul(yc, wm, colm, false, threads);
             } else {
-                let mut tmp = vec![T::default(); co * m * positions];
+                let mut tmp = Scratch::<T>::new(co * m * positions);
                 matmul(&mut tmp, wm, colm, false, threads);
                 // tmp is (C_out, m·P); y is (m, C_out, P).
                 for o in 0..co {
@@ -143,7 +144,7 @@ fn forward<T: Element>(g: &ConvGeometry, n: usize, x: &[T], w: &[T]) -> Vec<T> {
 }
 
 /// Input gradient: g_x (n, C·H·W) ← col2im(Wᵀ·g_y) for g_y (n, C_out, P), w (C_out, K).
-fn input_grad<T: Element>(g: &ConvGeometry, n: usize, gy: &[T], w: &[T]) -> Vec<T> {
+fn input_grad<T: Pooled>(g: &ConvGeometry, n: usize, gy: &[T], w: &[T]) -> Vec<T> {
     let Chunking {
         oh,
         ow,
@@ -159,7 +160,7 @@ fn input_grad<T: Element>(g: &ConvGeometry, n: usize, gy: &[T], w: &[T]) -> Vec<
         .zip(gy.par_chunks(nb * co * positions))
         .for_each(|(gxc, gyc)| {
             let m = gyc.len() / (co * positions);
-            let mut col = vec![T::default(); k * m * positions];
+            let mut col = Scratch::<T>::new(k * m * positions);
             if m == 1 {
                 matmul(
                     &mut col,
@@ -185,7 +186,7 @@ fn input_grad<T: Element>(g: &ConvGeometry, n: usize, gy: &[T], w: &[T]) -> Vec<
 
 /// Weight gradient: g_w (C_out, K) ← Σ_b g_y\[b\]·im2col(x\[b\])ᵀ, summed chunk by chunk in
 /// chunk order.
-fn weight_grad<T: Element>(g: &ConvGeometry, n: usize, x: &[T], gy: &[T]) -> Vec<T> {
+fn weight_grad<T: Pooled>(g: &ConvGeometry, n: usize, x: &[T], gy: &[T]) -> Vec<T> {
     let Chunking {
         oh,
         ow,
@@ -200,7 +201,7 @@ fn weight_grad<T: Element>(g: &ConvGeometry, n: usize, x: &[T], gy: &[T]) -> Vec
         .zip(gy.par_chunks(nb * co * positions))
         .map(|(xc, gyc)| {
             let m = xc.len() / g.image_len();
-            let mut col = vec![T::default(); k * m * positions];
+            let mut col = Scratch::<T>::new(k * m * positions);
             im2col(g, oh, ow, xc, m, &mut col);
             let colt = MatRef::row_major(&col, k, m * positions).t();
             let mut part = vec![T::default(); co * k];
@@ -236,8 +237,8 @@ fn weight_grad<T: Element>(g: &ConvGeometry, n: usize, x: &[T], gy: &[T]) -> Vec
 }
 
 /// (m, C_out, P) → (C_out, m·P).
-fn gather<T: Element>(src: &[T], m: usize, co: usize, positions: usize) -> Vec<T> {
-    let mut out = vec![T::default(); co * m * positions];
+fn gather<T: Pooled>(src: &[T], m: usize, co: usize, positions: usize) -> Scratch<T> {
+    let mut out = Scratch::new(co * m * positions);
     for b in 0..m {
         for o in 0..co {
             out[o * m * positions + b * positions..][..positions]

@@ -19,17 +19,14 @@ use super::{Real, ELEMENTWISE_CHUNK};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-/// out[i] = f(i) over `len` elements, in parallel chunks.
-fn elementwise<T: Real>(len: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let mut out = vec![T::default(); len];
-    out.par_chunks_mut(ELEMENTWISE_CHUNK)
-        .enumerate()
-        .for_each(|(k, chunk)| {
-            let base = k * ELEMENTWISE_CHUNK;
-            for (j, o) in chunk.iter_mut().enumerate() {
-                *o = f(base + j);
-            }
-        });
+/// out[i] = f(i) over `len` elements, in parallel chunks (collected in place: no zero fill).
+fn elementwise<T: Real>(len: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    let mut out = Vec::with_capacity(len);
+    (0..len)
+        .into_par_iter()
+        .with_min_len(ELEMENTWISE_CHUNK)
+        .map(f)
+        .collect_into_vec(&mut out);
     out
 }
 
