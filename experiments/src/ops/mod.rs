@@ -217,11 +217,9 @@ mod tests {
     #[test]
     fn append_blocks_writes_every_block_in_order() {
         let mut out = Vec::new();
-        append_blocks(&mut out, 5000, 7, |k| {
-            (0..7).map(move |j| (k * 7 + j) as f64)
-        });
+        append_blocks(&mut out, 5000, 7, |k| (0..7).map(move |j| k * 7 + j));
         assert_eq!(out.len(), 35_000);
-        assert!(out.iter().enumerate().all(|(i, &v)| v == i as f64));
+        assert!(out.iter().enumerate().all(|(i, &v)| v == i));
     }
 
     #[test]
