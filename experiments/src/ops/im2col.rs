@@ -121,6 +121,10 @@ pub fn im2col<T: Element>(
     nb: usize,
     col: &mut [T],
 ) {
+    if g.stride == 1 && ow == g.width {
+        im2col_same_width(g, oh, x, nb, col);
+        return;
+    }
     let s = g.stride;
     for_each_row(g, nb, oh, ow, |dst, src, lo, hi, shift| {
         let out = &mut col[dst..dst + ow];
@@ -142,6 +146,51 @@ pub fn im2col<T: Element>(
             }
         }
     });
+}
+
+/// [`im2col`] for stride 1 and W_out = W (3×3 with padding 1, …): each column-matrix row of
+/// an image is then one shifted copy of the input plane, dst[y·W + x] = src[y·W + x + off]
+/// with off = (i − p)·W + (j − p), copied in one piece over the rows whose input row
+/// exists, after which the wrapped-around columns (x + j − p outside [0, W)) and the rows
+/// in the padding are zeroed.
+fn im2col_same_width<T: Element>(g: &ConvGeometry, oh: usize, x: &[T], nb: usize, col: &mut [T]) {
+    let w = g.width;
+    let positions = oh * w;
+    let columns = nb * positions;
+    let plane = g.height * w;
+    let p = g.padding as isize;
+    for c in 0..g.channels_in {
+        for i in 0..g.kernel_h {
+            // Output rows y whose input row y + i − p lies in [0, H).
+            let di = i as isize - p;
+            let ylo = (-di).clamp(0, oh as isize) as usize;
+            let yhi = (g.height as isize - di).clamp(ylo as isize, oh as isize) as usize;
+            for j in 0..g.kernel_w {
+                let row = (c * g.kernel_h + i) * g.kernel_w + j;
+                let (lo, hi) = valid_range(j, w, g, w);
+                let dj = j as isize - p;
+                for b in 0..nb {
+                    let dst = &mut col[row * columns + b * positions..][..positions];
+                    let src = &x[b * g.image_len() + c * plane..][..plane];
+                    if ylo == yhi || lo == hi {
+                        dst.fill(T::default());
+                        continue;
+                    }
+                    dst[..ylo * w].fill(T::default());
+                    dst[yhi * w..].fill(T::default());
+                    // From the first valid entry of row ylo to the last of row yhi − 1:
+                    // every source index in between lies inside the plane.
+                    let (start, end) = (ylo * w + lo, (yhi - 1) * w + hi);
+                    let from = (start as isize + di * w as isize + dj) as usize;
+                    dst[start..end].copy_from_slice(&src[from..from + (end - start)]);
+                    for y in ylo..yhi {
+                        dst[y * w..y * w + lo].fill(T::default());
+                        dst[y * w + hi..(y + 1) * w].fill(T::default());
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// x ← x + col2im(col) for `nb` images: the adjoint of [`im2col`].
