@@ -488,23 +488,15 @@ fn fused_batch_norm_refuses_a_second_order_relu_backward() {
     assert!(refused);
 }
 
-/// f(x, γ, β, w) = Σ r ⊙ tanh(conv(BN(x; γ, β), w)), its gradient and H·v by double
-/// backward on the fused batch norm (this thread must be a second-order one).
-fn bn_conv_hvp(theta: &[Tensor; 4], v: &[Tensor; 4], r: &Tensor) -> (Vec<f64>, Vec<f64>) {
+/// The gradient of `loss` at θ and its H·v by double backward, both flattened (this thread
+/// must be a second-order one).
+fn gradient_and_hvp(
+    theta: &[Tensor; 4],
+    v: &[Tensor; 4],
+    loss: &dyn Fn(&[Var]) -> Tensor,
+) -> (Vec<f64>, Vec<f64>) {
     let vars: Vec<Var> = theta.iter().map(|t| Var::from_tensor(t).unwrap()).collect();
-    let (h, _) = batch_norm_train(
-        vars[0].as_tensor(),
-        vars[1].as_tensor(),
-        vars[2].as_tensor(),
-        1e-5,
-        false,
-    )
-    .unwrap();
-    let out = conv2d_igo(&h, vars[3].as_tensor(), 1, 1)
-        .unwrap()
-        .tanh()
-        .unwrap();
-    let grads = (out * r).unwrap().sum_all().unwrap().backward().unwrap();
+    let grads = loss(&vars).backward().unwrap();
     let g: Vec<Tensor> = vars.iter().map(|v| grads.get(v).unwrap().clone()).collect();
     let mut dot = Tensor::zeros((), DType::F64, &Device::Cpu).unwrap();
     for (gi, vi) in g.iter().zip(v) {
@@ -518,21 +510,21 @@ fn bn_conv_hvp(theta: &[Tensor; 4], v: &[Tensor; 4], r: &Tensor) -> (Vec<f64>, V
     (g.iter().flat_map(to_vec).collect(), hv)
 }
 
-#[test]
-fn fused_batch_norm_hessian_vector_products_match_finite_differences() {
-    let worst = worker::on_fresh_thread(true, || {
-        let mut rng = Seed(14).stream("bn-hvp");
-        let shapes: [&[usize]; 4] = [&[3, 2, 4, 3], &[2], &[2], &[3, 2, 3, 3]];
-        let theta: [Tensor; 4] = std::array::from_fn(|i| random(shapes[i], DType::F64, &mut rng));
-        let v: [Tensor; 4] = std::array::from_fn(|i| random(shapes[i], DType::F64, &mut rng));
-        let r = random(&[3, 3, 4, 3], DType::F64, &mut rng);
-        let (_, hv) = bn_conv_hvp(&theta, &v, &r);
+/// max_i |(H·v)_i − (∇f(θ + εv) − ∇f(θ − εv))_i / 2ε| / max |H·v|, ε = 1e-5, on a fresh
+/// second-order thread.
+fn hvp_error_against_finite_differences(
+    theta: [Tensor; 4],
+    v: [Tensor; 4],
+    loss: impl Fn(&[Var]) -> Tensor + Send + 'static,
+) -> f64 {
+    worker::on_fresh_thread(true, move || {
+        let (_, hv) = gradient_and_hvp(&theta, &v, &loss);
         let eps = 1e-5;
         let shifted = |sign: f64| -> [Tensor; 4] {
             std::array::from_fn(|i| (&theta[i] + (&v[i] * (sign * eps)).unwrap()).unwrap())
         };
-        let (gp, _) = bn_conv_hvp(&shifted(1.0), &v, &r);
-        let (gm, _) = bn_conv_hvp(&shifted(-1.0), &v, &r);
+        let (gp, _) = gradient_and_hvp(&shifted(1.0), &v, &loss);
+        let (gm, _) = gradient_and_hvp(&shifted(-1.0), &v, &loss);
         let scale = hv.iter().fold(0.0_f64, |m, h| m.max(h.abs()));
         assert!(scale > 1e-3, "degenerate Hessian-vector product");
         hv.iter()
@@ -540,7 +532,23 @@ fn fused_batch_norm_hessian_vector_products_match_finite_differences() {
             .map(|(i, h)| ((gp[i] - gm[i]) / (2.0 * eps) - h).abs() / scale)
             .fold(0.0_f64, f64::max)
     })
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn fused_batch_norm_hessian_vector_products_match_finite_differences() {
+    // f(x, γ, β, w) = Σ r ⊙ tanh(conv(BN(x; γ, β), w)) on the fused batch norm.
+    let mut rng = Seed(14).stream("bn-hvp");
+    let shapes: [&[usize]; 4] = [&[3, 2, 4, 3], &[2], &[2], &[3, 2, 3, 3]];
+    let theta: [Tensor; 4] = std::array::from_fn(|i| random(shapes[i], DType::F64, &mut rng));
+    let v: [Tensor; 4] = std::array::from_fn(|i| random(shapes[i], DType::F64, &mut rng));
+    let r = random(&[3, 3, 4, 3], DType::F64, &mut rng);
+    let worst = hvp_error_against_finite_differences(theta, v, move |vars: &[Var]| {
+        let t: Vec<&Tensor> = vars.iter().map(Var::as_tensor).collect();
+        let (h, _) = batch_norm_train(t[0], t[1], t[2], 1e-5, false).unwrap();
+        let out = conv2d_igo(&h, t[3], 1, 1).unwrap().tanh().unwrap();
+        (out * &r).unwrap().sum_all().unwrap()
+    });
     assert!(
         worst <= 1e-6,
         "max relative |Hv − finite difference| = {worst:e}"
@@ -653,66 +661,30 @@ fn channel_ops_fall_back_to_candle_ops_for_other_dtypes() {
     assert!(max_abs_diff(&relu(&x).unwrap(), &relu(&half(&x)).unwrap()) <= 1e-3);
 }
 
-/// f(x, γ, β, w) = Σ r ⊙ tanh(add_relu(conv(relu(h), w), h)), h = BN_eval(x; γ, β) with
-/// fixed running statistics (μ, σ²): its gradient and H·v by double backward (on a
-/// second-order thread).
-fn eval_block_hvp(
-    theta: &[Tensor; 4],
-    v: &[Tensor; 4],
-    stats: &(Tensor, Tensor),
-    r: &Tensor,
-) -> (Vec<f64>, Vec<f64>) {
-    let vars: Vec<Var> = theta.iter().map(|t| Var::from_tensor(t).unwrap()).collect();
-    let inv_std = (&stats.1 + 1e-5).unwrap().sqrt().unwrap().recip().unwrap();
-    let a = (vars[1].as_tensor() * &inv_std).unwrap();
-    let b = (vars[2].as_tensor() - (&stats.0 * &a).unwrap()).unwrap();
-    let h = channel_affine(vars[0].as_tensor(), &a, &b).unwrap();
-    let u = conv2d_igo(&relu(&h).unwrap(), vars[3].as_tensor(), 1, 1).unwrap();
-    let out = add_relu(&u, &h).unwrap().tanh().unwrap();
-    let grads = (out * r).unwrap().sum_all().unwrap().backward().unwrap();
-    let g: Vec<Tensor> = vars.iter().map(|v| grads.get(v).unwrap().clone()).collect();
-    let mut dot = Tensor::zeros((), DType::F64, &Device::Cpu).unwrap();
-    for (gi, vi) in g.iter().zip(v) {
-        dot = (dot + (gi * vi).unwrap().sum_all().unwrap()).unwrap();
-    }
-    let second = dot.backward().unwrap();
-    let hv = vars
-        .iter()
-        .flat_map(|var| to_vec(second.get(var).unwrap()))
-        .collect();
-    (g.iter().flat_map(to_vec).collect(), hv)
-}
-
 #[test]
 fn eval_batch_norm_relu_and_residual_hessian_vector_products_match_finite_differences() {
-    let worst = worker::on_fresh_thread(true, || {
-        let mut rng = Seed(24).stream("eval-block-hvp");
-        let shapes: [&[usize]; 4] = [&[3, 2, 4, 3], &[2], &[2], &[2, 2, 3, 3]];
-        // x spread over ±3 and small μ and β: both signs reach every ReLU.
-        let spread = [3.0, 1.0, 0.1, 1.0];
-        let theta: [Tensor; 4] =
-            std::array::from_fn(|i| (random(shapes[i], DType::F64, &mut rng) * spread[i]).unwrap());
-        let v: [Tensor; 4] = std::array::from_fn(|i| random(shapes[i], DType::F64, &mut rng));
-        let stats = (
-            (random(&[2], DType::F64, &mut rng) * 0.1).unwrap(),
-            (random(&[2], DType::F64, &mut rng).abs().unwrap() + 0.5).unwrap(),
-        );
-        let r = random(&[3, 2, 4, 3], DType::F64, &mut rng);
-        let (_, hv) = eval_block_hvp(&theta, &v, &stats, &r);
-        let eps = 1e-5;
-        let shifted = |sign: f64| -> [Tensor; 4] {
-            std::array::from_fn(|i| (&theta[i] + (&v[i] * (sign * eps)).unwrap()).unwrap())
-        };
-        let (gp, _) = eval_block_hvp(&shifted(1.0), &v, &stats, &r);
-        let (gm, _) = eval_block_hvp(&shifted(-1.0), &v, &stats, &r);
-        let scale = hv.iter().fold(0.0_f64, |m, h| m.max(h.abs()));
-        assert!(scale > 1e-3, "degenerate Hessian-vector product");
-        hv.iter()
-            .enumerate()
-            .map(|(i, h)| ((gp[i] - gm[i]) / (2.0 * eps) - h).abs() / scale)
-            .fold(0.0_f64, f64::max)
-    })
-    .unwrap();
+    // f(x, γ, β, w) = Σ r ⊙ tanh(add_relu(conv(relu(h), w), h)), h = BN_eval(x; γ, β) with
+    // fixed running statistics (μ, σ²).
+    let mut rng = Seed(24).stream("eval-block-hvp");
+    let shapes: [&[usize]; 4] = [&[3, 2, 4, 3], &[2], &[2], &[2, 2, 3, 3]];
+    // x spread over ±3 and small μ and β: both signs reach every ReLU.
+    let spread = [3.0, 1.0, 0.1, 1.0];
+    let theta: [Tensor; 4] =
+        std::array::from_fn(|i| (random(shapes[i], DType::F64, &mut rng) * spread[i]).unwrap());
+    let v: [Tensor; 4] = std::array::from_fn(|i| random(shapes[i], DType::F64, &mut rng));
+    let mean = (random(&[2], DType::F64, &mut rng) * 0.1).unwrap();
+    let var = (random(&[2], DType::F64, &mut rng).abs().unwrap() + 0.5).unwrap();
+    let r = random(&[3, 2, 4, 3], DType::F64, &mut rng);
+    let worst = hvp_error_against_finite_differences(theta, v, move |vars: &[Var]| {
+        let t: Vec<&Tensor> = vars.iter().map(Var::as_tensor).collect();
+        let inv_std = (&var + 1e-5).unwrap().sqrt().unwrap().recip().unwrap();
+        let a = (t[1] * &inv_std).unwrap();
+        let b = (t[2] - (&mean * &a).unwrap()).unwrap();
+        let h = channel_affine(t[0], &a, &b).unwrap();
+        let u = conv2d_igo(&relu(&h).unwrap(), t[3], 1, 1).unwrap();
+        let out = add_relu(&u, &h).unwrap().tanh().unwrap();
+        (out * &r).unwrap().sum_all().unwrap()
+    });
     assert!(
         worst <= 1e-6,
         "max relative |Hv − finite difference| = {worst:e}"

@@ -54,7 +54,7 @@ pub fn conv(
 /// ([`crate::ops::batch_norm_train`], differentiable twice on second-order threads);
 /// elsewhere candle-nn's composite batch norm runs. Both update the running averages
 /// the same way. Eval mode is the per-channel affine map a·x + b
-/// ([`crate::ops::channel_affine`]: one op on CPU, broadcast ops elsewhere).
+/// ([`crate::ops::channel_affine()`]: one op on CPU, broadcast ops elsewhere).
 #[derive(Debug, Clone)]
 pub struct BatchNorm2d {
     inner: BatchNorm,

@@ -4,8 +4,8 @@
 //! - [`conv2d()`]: convolution by im2col + gemm, with input and weight gradients that are
 //!   themselves differentiable (exact Hessian-vector products stay on the fast path);
 //! - [`batch_norm_train`]: fused training-mode batch norm (+ ReLU), first-order;
-//! - [`channel_affine`]: eval-mode batch norm as one per-channel affine op;
-//! - [`relu`] and [`add_relu`] (the residual sum and its ReLU in one op).
+//! - [`channel_affine()`]: eval-mode batch norm as one per-channel affine op;
+//! - [`relu()`] and [`add_relu`] (the residual sum and its ReLU in one op).
 //!
 //! Every backward is itself made of ops (or, for the fused training batch norm, is one on
 //! second-order threads), so that exact Hessian-vector products keep, like PyTorch, only

@@ -5,7 +5,7 @@
 //!   the sum a + b.
 //!
 //! Both backwards are g ↦ g·1(y > 0) (PyTorch's `threshold_backward` on the output), for x
-//! or for each of a and b, computed by one more op, [`ReluGrad`]: (g, y) ↦ g·1(y > 0). It is
+//! or for each of a and b, computed by one more op, `ReluGrad`: (g, y) ↦ g·1(y > 0). It is
 //! linear in g and piecewise constant in y, so its own backward is (ReluGrad(ḡ, y), none),
 //! and second derivatives stay on these ops.
 //!
