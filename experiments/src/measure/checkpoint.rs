@@ -47,8 +47,8 @@ pub struct CheckpointOptions {
     pub batch: usize,
     /// Micro-batch size of the Hessian-vector products (None: `batch`). In evaluation
     /// mode the products do not depend on it (only the memory does: a double backward
-    /// holds about 8× the memory of a gradient); in train-mode batch norm it defines the
-    /// loss.
+    /// adds about 4× what a gradient adds, `igo bench train`); in train-mode batch norm it
+    /// defines the loss.
     pub hessian_batch: Option<usize>,
     /// Gradient noise C² (None: skipped).
     pub noise: Option<NoiseOptions>,
