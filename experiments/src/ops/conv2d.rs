@@ -8,7 +8,8 @@
 //! Its backward is two more ops of the same kind, so that gradients of gradients (exact
 //! Hessian-vector products) stay on the fast path:
 //!
-//! - input gradient  g_x = conv_input_grad(g_y, w) = col2im(Wᵀ·g_y), the adjoint of x ↦ conv(x, w);
+//! - input gradient  g_x = conv_input_grad(g_y, w) = col2im(Wᵀ·g_y), the adjoint of x ↦ conv(x, w)
+//!   (for stride 1 computed as the convolution of g_y with the flipped, transposed kernel);
 //! - weight gradient g_w = conv_weight_grad(x, g_y) = Σ_b g_y\[b\]·im2col(x\[b\])ᵀ, the adjoint of
 //!   w ↦ conv(x, w).
 //!
@@ -143,8 +144,45 @@ fn forward<T: Pooled>(g: &ConvGeometry, n: usize, x: &[T], w: &[T]) -> Vec<T> {
     y
 }
 
-/// Input gradient: g_x (n, C·H·W) ← col2im(Wᵀ·g_y) for g_y (n, C_out, P), w (C_out, K).
+/// Input gradient g_x (n, C·H·W) for g_y (n, C_out, P), w (C_out, K).
+///
+/// With stride 1, a square kernel and p ≤ k − 1 it is itself a convolution, taken by
+/// [`forward`] (the faster path: one matrix product with the long inner dimension C_out·k²
+/// and no scatter-add): g_x = conv(g_y, w′) with padding k − 1 − p and
+/// w′[c, o, i, j] = w[o, c, k − 1 − i, k − 1 − j]. Otherwise col2im(Wᵀ·g_y).
 fn input_grad<T: Pooled>(g: &ConvGeometry, n: usize, gy: &[T], w: &[T]) -> Vec<T> {
+    let k = g.kernel_h;
+    if g.stride == 1 && g.kernel_w == k && g.padding < k {
+        let (oh, ow) = out_hw(g);
+        let flipped = ConvGeometry {
+            channels_in: g.channels_out,
+            height: oh,
+            width: ow,
+            channels_out: g.channels_in,
+            kernel_h: k,
+            kernel_w: k,
+            stride: 1,
+            padding: k - 1 - g.padding,
+        };
+        let (c, co) = (g.channels_in, g.channels_out);
+        let mut wt = vec![T::default(); w.len()];
+        for o in 0..co {
+            for ci in 0..c {
+                for i in 0..k {
+                    for j in 0..k {
+                        wt[((ci * co + o) * k + i) * k + j] =
+                            w[((o * c + ci) * k + (k - 1 - i)) * k + (k - 1 - j)];
+                    }
+                }
+            }
+        }
+        return forward(&flipped, n, gy, &wt);
+    }
+    col2im_input_grad(g, n, gy, w)
+}
+
+/// Input gradient by col2im(Wᵀ·g_y) (any stride and padding).
+fn col2im_input_grad<T: Pooled>(g: &ConvGeometry, n: usize, gy: &[T], w: &[T]) -> Vec<T> {
     let Chunking {
         oh,
         ow,
@@ -515,5 +553,51 @@ impl Conv2d {
 impl Module for Conv2d {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         conv2d(x, &self.weight, self.padding, self.stride)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in [−1, 1).
+    fn values(len: usize, salt: usize) -> Vec<f64> {
+        (0..len)
+            .map(|i| (((i * 7919 + salt * 104_729) % 2000) as f64) / 1000.0 - 1.0)
+            .collect()
+    }
+
+    #[test]
+    fn input_gradient_as_a_flipped_convolution_equals_col2im() {
+        // Both computations of ⟨·, conv(x, w)⟩'s input gradient, on every geometry the
+        // flipped path accepts (stride 1, square kernel, p < k) with several batch chunkings.
+        for (c, co, h, w, k, p, n) in [
+            (3, 4, 5, 6, 3, 1, 2),
+            (2, 5, 4, 4, 3, 0, 3),
+            (3, 2, 6, 5, 3, 2, 1),
+            (4, 3, 3, 7, 1, 0, 2),
+            (2, 2, 5, 5, 2, 1, 70),
+        ] {
+            let g = ConvGeometry {
+                channels_in: c,
+                height: h,
+                width: w,
+                channels_out: co,
+                kernel_h: k,
+                kernel_w: k,
+                stride: 1,
+                padding: p,
+            };
+            let (oh, ow) = out_hw(&g);
+            let gy = values(n * co * oh * ow, 1);
+            let wt = values(co * c * k * k, 2);
+            let flipped = input_grad(&g, n, &gy, &wt);
+            let reference = col2im_input_grad(&g, n, &gy, &wt);
+            let worst = flipped
+                .iter()
+                .zip(&reference)
+                .fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
+            assert!(worst <= 1e-12, "{g:?} n={n}: {worst:e}");
+        }
     }
 }
