@@ -312,22 +312,16 @@ fn hessian_vector_products_through_two_convolutions_match_finite_differences() {
     );
 }
 
-#[test]
-fn results_are_bit_identical_for_any_thread_count() {
+/// Runs `f` (which returns f32 tensors) in rayon pools of 1, 2 and 5 threads and asserts
+/// that every tensor has the same bits each time.
+fn assert_bit_identical_for_any_thread_count(f: impl Fn() -> Vec<Tensor> + Sync) {
     let run = |threads: usize| -> Vec<Vec<u32>> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
         pool.install(|| {
-            let mut rng = Seed(9).stream("conv-threads");
-            let x = Var::from_tensor(&random(&[37, 8, 9, 9], DType::F32, &mut rng)).unwrap();
-            let w = Var::from_tensor(&random(&[16, 8, 3, 3], DType::F32, &mut rng)).unwrap();
-            let y = conv2d_igo(x.as_tensor(), w.as_tensor(), 1, 1).unwrap();
-            let r = random(y.dims(), DType::F32, &mut rng);
-            let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
-            [&y, grads.get(&x).unwrap(), grads.get(&w).unwrap()]
-                .iter()
+            f().iter()
                 .map(|t| {
                     t.flatten_all()
                         .unwrap()
@@ -343,6 +337,23 @@ fn results_are_bit_identical_for_any_thread_count() {
     let one = run(1);
     assert_eq!(one, run(2));
     assert_eq!(one, run(5));
+}
+
+#[test]
+fn results_are_bit_identical_for_any_thread_count() {
+    assert_bit_identical_for_any_thread_count(|| {
+        let mut rng = Seed(9).stream("conv-threads");
+        let x = Var::from_tensor(&random(&[37, 8, 9, 9], DType::F32, &mut rng)).unwrap();
+        let w = Var::from_tensor(&random(&[16, 8, 3, 3], DType::F32, &mut rng)).unwrap();
+        let y = conv2d_igo(x.as_tensor(), w.as_tensor(), 1, 1).unwrap();
+        let r = random(y.dims(), DType::F32, &mut rng);
+        let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
+        vec![
+            y,
+            grads.get(&x).unwrap().clone(),
+            grads.get(&w).unwrap().clone(),
+        ]
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -693,27 +704,16 @@ fn eval_batch_norm_relu_and_residual_hessian_vector_products_match_finite_differ
 
 #[test]
 fn channel_sums_are_bit_identical_for_any_thread_count() {
-    let run = |threads: usize| -> Vec<Vec<u32>> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let mut rng = Seed(25).stream("channel-threads");
-            let x = Var::from_tensor(&random(&[37, 8, 9, 9], DType::F32, &mut rng)).unwrap();
-            let a = Var::from_tensor(&random(&[8], DType::F32, &mut rng)).unwrap();
-            let b = Var::from_tensor(&random(&[8], DType::F32, &mut rng)).unwrap();
-            let y = channel_affine(x.as_tensor(), a.as_tensor(), b.as_tensor()).unwrap();
-            let y = add_relu(&y, x.as_tensor()).unwrap();
-            let r = random(y.dims(), DType::F32, &mut rng);
-            let g = weighted_sum_grads(&y, &r, &[&x, &a, &b]);
-            std::iter::once(&y)
-                .chain(&g)
-                .map(|t| to_vec(t).iter().map(|&v| (v as f32).to_bits()).collect())
-                .collect()
-        })
-    };
-    let one = run(1);
-    assert_eq!(one, run(2));
-    assert_eq!(one, run(5));
+    assert_bit_identical_for_any_thread_count(|| {
+        let mut rng = Seed(25).stream("channel-threads");
+        let x = Var::from_tensor(&random(&[37, 8, 9, 9], DType::F32, &mut rng)).unwrap();
+        let a = Var::from_tensor(&random(&[8], DType::F32, &mut rng)).unwrap();
+        let b = Var::from_tensor(&random(&[8], DType::F32, &mut rng)).unwrap();
+        let y = channel_affine(x.as_tensor(), a.as_tensor(), b.as_tensor()).unwrap();
+        let y = add_relu(&y, x.as_tensor()).unwrap();
+        let r = random(y.dims(), DType::F32, &mut rng);
+        let mut out = weighted_sum_grads(&y, &r, &[&x, &a, &b]);
+        out.push(y);
+        out
+    });
 }
