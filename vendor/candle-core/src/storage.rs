@@ -33,6 +33,8 @@ impl Storage {
         }
     }
 
+    // igo patch: without the cuda/metal features their storage types are uninhabited.
+    #[allow(unreachable_code)]
     pub fn device(&self) -> Device {
         match self {
             Self::Cpu(_) => Device::Cpu,

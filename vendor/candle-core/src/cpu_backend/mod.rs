@@ -2540,6 +2540,10 @@ impl BackendStorage for CpuStorage {
     }
 
     fn unary_impl<B: UnaryOpT>(&self, layout: &Layout) -> Result<Self> {
+        // igo patch: a float-only op on an integer tensor is an error, not a panic.
+        if !B::INTEGER && self.dtype().is_int() {
+            return Err(Error::UnsupportedDTypeForOp(self.dtype(), B::NAME).bt());
+        }
         match self {
             Self::BF16(storage) => {
                 let data = unary_map_vec_par(storage, layout, B::bf16, B::bf16_vec);

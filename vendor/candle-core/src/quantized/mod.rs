@@ -152,6 +152,8 @@ impl QStorage {
         }
     }
 
+    // igo patch: without the cuda/metal features their storage types are uninhabited.
+    #[allow(unreachable_code)]
     fn device(&self) -> Device {
         match self {
             QStorage::Cpu(_storage) => Device::Cpu,
