@@ -60,24 +60,18 @@ pub struct BatchStats {
 /// the additions is a fixed function of the block length (never of the thread count).
 const LANES: usize = 8;
 
-/// (Σ f(x), Σ h(x)) over one block, in [`LANES`] f64 lanes.
-fn block_sums<T: Real>(x: &[T], f: impl Fn(f64) -> f64, h: impl Fn(f64) -> f64) -> (f64, f64) {
-    let (mut a, mut b) = ([0.0_f64; LANES], [0.0_f64; LANES]);
+/// Σ f(x) over one block, in [`LANES`] f64 lanes.
+fn block_sum<T: Real>(x: &[T], f: impl Fn(f64) -> f64) -> f64 {
+    let mut lanes = [0.0_f64; LANES];
     let chunks = x.chunks_exact(LANES);
     let rest = chunks.remainder();
     for chunk in chunks {
-        for l in 0..LANES {
-            let v = chunk[l].into();
-            a[l] += f(v);
-            b[l] += h(v);
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += f(v.into());
         }
     }
-    let (mut sa, mut sb) = (a.iter().sum::<f64>(), b.iter().sum::<f64>());
-    for &v in rest {
-        sa += f(v.into());
-        sb += h(v.into());
-    }
-    (sa, sb)
+    rest.iter()
+        .fold(lanes.iter().sum::<f64>(), |s, &v| s + f(v.into()))
 }
 
 /// μ_c and σ²_c of x (n, c, plane), two passes per channel in f64.
@@ -87,10 +81,10 @@ fn statistics<T: Real>(x: &[T], n: usize, c: usize, plane: usize) -> BatchStats 
         .into_par_iter()
         .map(|ch| {
             let block = |i: usize| &x[(i * c + ch) * plane..][..plane];
-            let sum: f64 = (0..n).map(|i| block_sums(block(i), |v| v, |_| 0.0).0).sum();
+            let sum: f64 = (0..n).map(|i| block_sum(block(i), |v| v)).sum();
             let mean = sum / count as f64;
             let sq: f64 = (0..n)
-                .map(|i| block_sums(block(i), |v| (v - mean) * (v - mean), |_| 0.0).0)
+                .map(|i| block_sum(block(i), |v| (v - mean) * (v - mean)))
                 .sum();
             (mean, sq / count as f64)
         })
